@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// ToolRouter: natural-language request → validated tool call, on a small GGUF model, on the CPU.
+import PackageDescription
+
+/// Hot numeric code is compiled for the Haswell level (AVX2, FMA, F16C): every machine of the
+/// project's kind has it, and without it Swift emits SSE2-only code for the SIMD kernels.
+let simdSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-march=haswell", "-target-cpu", "haswell"], .when(platforms: [.linux])),
+]
+
+let package = Package(
+    name: "ToolRouter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "toolrouter", targets: ["toolrouter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS, from Debian's libopenblas-dev (cblas_sgemm for prefill).
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "pkg-config"])]
+        ),
+        // File formats: GGUF container, ggml tensor types and their block layouts.
+        .target(name: "GGUF"),
+        // Byte-level BPE tokenizer and chat templates, read from GGUF metadata.
+        .target(name: "Tokenizer", dependencies: ["GGUF"]),
+        // Quantised kernels, Llama forward pass, KV cache, greedy decoding.
+        .target(name: "Inference", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: simdSettings),
+        // The `toolrouter` command line.
+        .executableTarget(
+            name: "toolrouter",
+            dependencies: [
+                "GGUF", "Tokenizer", "Inference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
+    ]
+)

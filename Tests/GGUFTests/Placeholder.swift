@@ -1,0 +1,3 @@
+import Testing
+@testable import GGUF
+@Test func placeholder() { #expect(Bool(true)) }

@@ -1,0 +1,3 @@
+import Testing
+@testable import Tokenizer
+@Test func placeholder() { #expect(Bool(true)) }
