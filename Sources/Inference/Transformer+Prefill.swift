@@ -1,0 +1,105 @@
+// Prefill: many tokens at once, as matrix-matrix products on OpenBLAS.
+
+import COpenBLAS
+import GGUF
+
+extension Transformer {
+    /// Runs a chunk of n ≤ maxBatch tokens at positions cache.count ..< cache.count + n;
+    /// leaves the last token's final residual in `x`.
+    func prefill(_ tokens: ArraySlice<Int>, cache: KVCache) {
+        let n = tokens.count, d = c.dim, kv = c.kvDim, f = c.ffnDim
+        let p0 = cache.count
+        for (i, id) in tokens.enumerated() { model.embedding.dequantize(rows: id..<(id + 1), into: bx + i * d) }
+        fillCosSin(firstPosition: p0, count: n)
+        for (l, layer) in model.layers.enumerated() {
+            let keys = cache.keys(layer: l), values = cache.values(layer: l)
+            // bxn[n, d] = norm(bx); bq[n, d], keys/values[p0..<p0+n, kv] = bxn · Wq/Wk/Wvᵀ
+            for i in 0..<n {
+                VectorMath.rmsNorm(bx + i * d, gain: layer.attentionNorm, epsilon: c.rmsEpsilon, count: d, into: bxn + i * d)
+            }
+            Parallel.run(lanes: lanes) { lane in
+                linear(layer.wq, input: bxn, n: n, output: bq, ldOutput: d, lane: lane)
+                linear(layer.wk, input: bxn, n: n, output: keys + p0 * kv, ldOutput: kv, lane: lane)
+                linear(layer.wv, input: bxn, n: n, output: values + p0 * kv, ldOutput: kv, lane: lane)
+            }
+            for i in 0..<n {
+                VectorMath.rope(bq + i * d, heads: c.heads, headDim: c.headDim, ropeDims: c.ropeDims, cosSin: cosSin + i * c.ropeDims)
+                VectorMath.rope(keys + (p0 + i) * kv, heads: c.kvHeads, headDim: c.headDim, ropeDims: c.ropeDims,
+                                cosSin: cosSin + i * c.ropeDims)
+            }
+            attendBatch(keys: keys, values: values, n: n, firstPosition: p0)
+            // bx += battn · Woᵀ  (through bxn as the product's destination)
+            Parallel.run(lanes: lanes) { lane in
+                linear(layer.wo, input: battn, n: n, output: bxn, ldOutput: d, lane: lane)
+            }
+            for i in 0..<(n * d) { bx[i] += bxn[i] }
+            // Feed-forward: bx += (silu(bxn · Wgateᵀ) ⊙ bxn · Wupᵀ) · Wdownᵀ
+            for i in 0..<n {
+                VectorMath.rmsNorm(bx + i * d, gain: layer.ffnNorm, epsilon: c.rmsEpsilon, count: d, into: bxn + i * d)
+            }
+            Parallel.run(lanes: lanes) { lane in
+                linear(layer.wGate, input: bxn, n: n, output: bgate, ldOutput: f, lane: lane)
+                linear(layer.wUp, input: bxn, n: n, output: bup, ldOutput: f, lane: lane)
+                let columns = Parallel.slice(f, lane: lane, lanes: lanes, granule: 16)
+                let s = laneScratch + lane * max(f, d)
+                for i in 0..<n {
+                    VectorMath.swiGLU(gate: bgate + i * f + columns.lowerBound, up: bup + i * f + columns.lowerBound,
+                                      count: columns.count, scratch: s)
+                }
+            }
+            Parallel.run(lanes: lanes) { lane in
+                linear(layer.wDown, input: bgate, n: n, output: bxn, ldOutput: d, lane: lane)
+            }
+            for i in 0..<(n * d) { bx[i] += bxn[i] }
+        }
+        x.update(from: bx + (n - 1) * d, count: d)
+        cache.advance(by: n)
+    }
+
+    /// This lane's share of output[n, W.rows] = input[n, W.cols] · Wᵀ: the lane dequantises its slice
+    /// of W's rows into its own region of `weightScratch`, then multiplies with one sgemm.
+    private func linear(_ w: WeightMatrix, input: UnsafePointer<Float>, n: Int,
+                        output: UnsafeMutablePointer<Float>, ldOutput: Int, lane: Int) {
+        let rows = Parallel.slice(w.rows, lane: lane, lanes: lanes, granule: 16)
+        guard !rows.isEmpty else { return }
+        let slice = weightScratch + lane * c.ffnDim * c.dim
+        w.dequantize(rows: rows, into: slice)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    Int32(n), Int32(rows.count), Int32(w.cols),
+                    1, input, Int32(w.cols),
+                    slice, Int32(w.cols),
+                    0, output + rows.lowerBound, Int32(ldOutput))
+    }
+
+    /// Causal grouped-query attention for the n queries in `bq` (positions p0 ..< p0+n) over the
+    /// T = p0+n cached positions; result in `battn`. Per head: S = Q·Kᵀ/√hd, row softmax over the
+    /// visible prefix, O = S·V — both products on sgemm, heads split across lanes.
+    private func attendBatch(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
+                             n: Int, firstPosition p0: Int) {
+        let d = c.dim, hd = c.headDim, kv = c.kvDim, group = c.heads / c.kvHeads
+        let total = p0 + n
+        let scale = 1 / Float(hd).squareRoot()
+        Parallel.run(lanes: lanes) { lane in
+            let s = scores + lane * scoreCapacity * maxBatch     // [n, total]
+            for h in Parallel.slice(c.heads, lane: lane, lanes: lanes) {
+                let kvHead = h / group
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                            Int32(n), Int32(total), Int32(hd),
+                            scale, bq + h * hd, Int32(d),
+                            keys + kvHead * hd, Int32(kv),
+                            0, s, Int32(total))
+                for i in 0..<n {
+                    let row = s + i * total
+                    let visible = p0 + i + 1
+                    VectorMath.softmax(row, count: visible)
+                    (row + visible).initialize(repeating: 0, count: total - visible)
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                            Int32(n), Int32(hd), Int32(total),
+                            1, s, Int32(total),
+                            values + kvHead * hd, Int32(kv),
+                            0, battn + h * hd, Int32(d))
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+// The Llama forward pass. Two paths compute the same function:
+//   decode  (one token):  quantised matrix-vector kernels that read Q4_1/Q8_0 blocks in place;
+//   prefill (many tokens): each layer's weights dequantised to float32 and multiplied with
+//                          `cblas_sgemm`, attention as two sgemms per head.
+// Both split work across the cores with `Parallel`; OpenBLAS itself runs single-threaded.
+//
+// Shapes use n = tokens in the batch, T = positions in the cache after the batch, d = dim,
+// kv = kvDim, f = ffnDim, hd = headDim, V = vocabulary size.
+
+import COpenBLAS
+import Foundation
+import GGUF
+
+/// Runs a `LlamaModel` over tokens, updating a `KVCache`, and leaves the next-token logits in `logits`.
+/// Owns all scratch memory, so evaluating allocates nothing. Not thread-safe: one caller at a time.
+public final class Transformer {
+    /// The model this runs.
+    public let model: LlamaModel
+    /// Largest number of tokens one prefill chunk holds; longer inputs run in several chunks.
+    public let maxBatch: Int
+    /// Inputs shorter than this run token by token on the decode kernels (faster than dequantising
+    /// every weight for a handful of tokens).
+    public var batchThreshold: Int = 6
+    let c: ModelConfig
+    let lanes: Int
+
+    // Decode buffers, one token.
+    let x: UnsafeMutablePointer<Float>          // [d] residual stream
+    let xn: UnsafeMutablePointer<Float>         // [d] normalised
+    let q: UnsafeMutablePointer<Float>          // [d] queries
+    let attn: UnsafeMutablePointer<Float>       // [d] attention output, before wo
+    let gate: UnsafeMutablePointer<Float>       // [f]
+    let up: UnsafeMutablePointer<Float>         // [f]
+    let sums: UnsafeMutablePointer<Float>       // [f/32] block sums of the current matvec input
+    let laneScratch: UnsafeMutablePointer<Float> // [lanes][f] per-lane temporaries
+    /// Next-token logits after the last `evaluate`: `[V]`.
+    public let logits: UnsafeMutablePointer<Float>
+
+    // Prefill buffers, maxBatch tokens.
+    let bx: UnsafeMutablePointer<Float>         // [n, d] residual stream
+    let bxn: UnsafeMutablePointer<Float>        // [n, d] normalised
+    let bq: UnsafeMutablePointer<Float>         // [n, d] queries
+    let battn: UnsafeMutablePointer<Float>      // [n, d] attention output
+    let bgate: UnsafeMutablePointer<Float>      // [n, f]
+    let bup: UnsafeMutablePointer<Float>        // [n, f]
+    let weightScratch: UnsafeMutablePointer<Float> // [lanes][f * d] each lane's dequantised row slice
+    /// Attention scores, per lane: [n, T] in prefill, [T] in decode. Grown to the cache capacity.
+    var scores: UnsafeMutablePointer<Float>
+    var scoreCapacity: Int = 0                  // positions `scores` holds per row
+    let inverseFrequencies: [Double]            // [ropeDims/2] base^(-2i/ropeDims)
+    let cosSin: UnsafeMutablePointer<Float>     // [maxBatch, ropeDims] cos, sin pairs per position
+
+    /// Allocates scratch for batches of up to `maxBatch` tokens.
+    public init(model: LlamaModel, maxBatch: Int = 512) {
+        openblas_set_num_threads(1)   // the engine parallelises around sgemm itself
+        self.model = model
+        self.c = model.config
+        self.maxBatch = max(1, maxBatch)
+        self.lanes = Parallel.lanes
+        let d = c.dim, f = c.ffnDim, n = self.maxBatch
+        x = .allocate(capacity: d); xn = .allocate(capacity: d); q = .allocate(capacity: d)
+        attn = .allocate(capacity: d); gate = .allocate(capacity: f); up = .allocate(capacity: f)
+        sums = .allocate(capacity: f / 32 + 1)
+        laneScratch = .allocate(capacity: lanes * max(f, d))
+        logits = .allocate(capacity: c.vocabularySize)
+        logits.initialize(repeating: 0, count: c.vocabularySize)
+        bx = .allocate(capacity: n * d); bxn = .allocate(capacity: n * d); bq = .allocate(capacity: n * d)
+        battn = .allocate(capacity: n * d); bgate = .allocate(capacity: n * f); bup = .allocate(capacity: n * f)
+        weightScratch = .allocate(capacity: lanes * f * d)
+        scores = .allocate(capacity: 1)
+        let config = model.config
+        inverseFrequencies = (0..<(config.ropeDims / 2)).map { i in
+            pow(config.ropeBase, -2 * Double(i) / Double(config.ropeDims))
+        }
+        cosSin = .allocate(capacity: n * config.ropeDims)
+    }
+
+    deinit {
+        for p in [x, xn, q, attn, gate, up, sums, laneScratch, logits, bx, bxn, bq, battn, bgate, bup,
+                  weightScratch, scores, cosSin] { p.deallocate() }
+    }
+
+    /// Runs `tokens` at the cache's next positions, appends their keys and values to `cache`, and
+    /// leaves the logits of the last token in `logits`.
+    public func evaluate(_ tokens: [Int], cache: KVCache) throws(InferenceError) {
+        guard !tokens.isEmpty else { throw .emptyInput }
+        for id in tokens where id < 0 || id >= c.vocabularySize {
+            throw .tokenOutOfRange(id: id, vocabularySize: c.vocabularySize)
+        }
+        try cache.reserve(tokens.count)
+        growScores(to: cache.capacity)
+        var start = 0
+        while start < tokens.count {
+            let chunk = min(maxBatch, tokens.count - start)
+            if chunk >= batchThreshold {
+                prefill(tokens[start..<(start + chunk)], cache: cache)
+            } else {
+                for id in tokens[start..<(start + chunk)] { decode(id, cache: cache) }
+            }
+            start += chunk
+        }
+        computeLogits()
+    }
+
+    /// The logits of the last evaluation as an array.
+    public func logitsArray() -> [Float] { Array(UnsafeBufferPointer(start: logits, count: c.vocabularySize)) }
+
+    // MARK: - Decode: one token
+
+    /// One token at position `cache.count`; leaves its final residual in `x`.
+    func decode(_ token: Int, cache: KVCache) {
+        let d = c.dim, kv = c.kvDim, f = c.ffnDim, hd = c.headDim
+        let pos = cache.count
+        model.embedding.dequantize(rows: token..<(token + 1), into: x)
+        fillCosSin(firstPosition: pos, count: 1)
+        for (l, layer) in model.layers.enumerated() {
+            let keys = cache.keys(layer: l), values = cache.values(layer: l)
+            let k = keys + pos * kv, v = values + pos * kv
+            // Attention: xn = norm(x); q, k, v = Wq·xn, Wk·xn, Wv·xn (k, v straight into the cache).
+            VectorMath.rmsNorm(x, gain: layer.attentionNorm, epsilon: c.rmsEpsilon, count: d, into: xn)
+            ActivationBlockSums.compute(xn, blocks: d / 32, into: sums)
+            Parallel.run(lanes: lanes) { lane in
+                let s = laneScratch + lane * max(f, d)
+                layer.wq.multiply(rows: Parallel.slice(d, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: q, scratch: s)
+                layer.wk.multiply(rows: Parallel.slice(kv, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: k, scratch: s)
+                layer.wv.multiply(rows: Parallel.slice(kv, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: v, scratch: s)
+            }
+            VectorMath.rope(q, heads: c.heads, headDim: hd, ropeDims: c.ropeDims, cosSin: cosSin)
+            VectorMath.rope(k, heads: c.kvHeads, headDim: hd, ropeDims: c.ropeDims, cosSin: cosSin)
+            attendOne(keys: keys, values: values, positions: pos + 1)
+            // x += Wo·attn
+            ActivationBlockSums.compute(attn, blocks: d / 32, into: sums)
+            Parallel.run(lanes: lanes) { lane in
+                let rows = Parallel.slice(d, lane: lane, lanes: lanes)
+                layer.wo.multiply(rows: rows, x: attn, blockSums: sums, into: xn, scratch: laneScratch + lane * max(f, d))
+                for i in rows { x[i] += xn[i] }
+            }
+            // Feed-forward: x += Wdown·(silu(Wgate·xn) ⊙ Wup·xn)
+            VectorMath.rmsNorm(x, gain: layer.ffnNorm, epsilon: c.rmsEpsilon, count: d, into: xn)
+            ActivationBlockSums.compute(xn, blocks: d / 32, into: sums)
+            Parallel.run(lanes: lanes) { lane in
+                let rows = Parallel.slice(f, lane: lane, lanes: lanes, granule: 8)
+                let s = laneScratch + lane * max(f, d)
+                layer.wGate.multiply(rows: rows, x: xn, blockSums: sums, into: gate, scratch: s)
+                layer.wUp.multiply(rows: rows, x: xn, blockSums: sums, into: up, scratch: s)
+                VectorMath.swiGLU(gate: gate + rows.lowerBound, up: up + rows.lowerBound, count: rows.count, scratch: s)
+            }
+            ActivationBlockSums.compute(gate, blocks: f / 32, into: sums)
+            Parallel.run(lanes: lanes) { lane in
+                let rows = Parallel.slice(d, lane: lane, lanes: lanes)
+                layer.wDown.multiply(rows: rows, x: gate, blockSums: sums, into: xn, scratch: laneScratch + lane * max(f, d))
+                for i in rows { x[i] += xn[i] }
+            }
+        }
+        cache.advance(by: 1)
+    }
+
+    /// Grouped-query attention of the single query `q` over `positions` cached keys; result in `attn`.
+    private func attendOne(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>, positions: Int) {
+        let hd = c.headDim, kv = c.kvDim, group = c.heads / c.kvHeads
+        let scale = 1 / Float(hd).squareRoot()
+        Parallel.run(lanes: lanes) { lane in
+            let s = scores + lane * scoreCapacity * maxBatch
+            for h in Parallel.slice(c.heads, lane: lane, lanes: lanes) {
+                let kvHead = h / group
+                let qh = q + h * hd
+                for j in 0..<positions {
+                    s[j] = QuantDot.f32(qh, keys + j * kv + kvHead * hd, count: hd) * scale
+                }
+                VectorMath.softmax(s, count: positions)
+                let out = attn + h * hd
+                out.initialize(repeating: 0, count: hd)
+                for j in 0..<positions { QuantDot.axpy(s[j], values + j * kv + kvHead * hd, out, count: hd) }
+            }
+        }
+    }
+
+    // MARK: - Logits
+
+    /// logits = output · norm(x), on the quantised kernels (only the last position is ever needed).
+    private func computeLogits() {
+        let d = c.dim
+        VectorMath.rmsNorm(x, gain: model.outputNorm, epsilon: c.rmsEpsilon, count: d, into: xn)
+        ActivationBlockSums.compute(xn, blocks: d / 32, into: sums)
+        let head = model.output
+        Parallel.run(lanes: lanes) { lane in
+            head.multiply(rows: Parallel.slice(head.rows, lane: lane, lanes: lanes), x: xn, blockSums: sums,
+                          into: logits, scratch: laneScratch + lane * max(c.ffnDim, d))
+        }
+    }
+
+    // MARK: - Shared helpers
+
+    /// cosSin[i] = (cos, sin) pairs of every RoPE frequency at position `firstPosition + i`.
+    func fillCosSin(firstPosition: Int, count: Int) {
+        let half = c.ropeDims / 2
+        for i in 0..<count {
+            let position = Double(firstPosition + i)
+            for k in 0..<half {
+                let angle = position * inverseFrequencies[k]
+                cosSin[i * c.ropeDims + 2 * k] = Float(cos(angle))
+                cosSin[i * c.ropeDims + 2 * k + 1] = Float(sin(angle))
+            }
+        }
+    }
+
+    /// Makes `scores` hold `[maxBatch, positions]` floats per lane.
+    private func growScores(to positions: Int) {
+        guard positions > scoreCapacity else { return }
+        scores.deallocate()
+        scores = .allocate(capacity: lanes * maxBatch * positions)
+        scoreCapacity = positions
+    }
+}

@@ -1,0 +1,105 @@
+// A weight matrix as the GGUF stores it, read in place from the memory map.
+
+import GGUF
+
+/// Errors from loading a model or running it.
+public enum InferenceError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be read as GGUF.
+    case file(GGUFError)
+    /// The model's architecture is not one this engine implements.
+    case unsupportedArchitecture(String)
+    /// A required metadata key is missing or has the wrong type.
+    case missingMetadata(String)
+    /// A metadata value is outside what the engine supports.
+    case invalidMetadata(key: String, reason: String)
+    /// A required tensor is absent.
+    case missingTensor(String)
+    /// A tensor's shape does not match what the metadata implies.
+    case tensorShape(name: String, expected: [Int], found: [Int])
+    /// A token id is outside the vocabulary.
+    case tokenOutOfRange(id: Int, vocabularySize: Int)
+    /// The KV cache cannot hold the tokens asked for.
+    case contextOverflow(needed: Int, capacity: Int)
+    /// An empty batch of tokens was given.
+    case emptyInput
+
+    public var description: String {
+        switch self {
+        case .file(let error): return "model file: \(error)"
+        case .unsupportedArchitecture(let arch): return "unsupported model architecture '\(arch)' (supported: llama)"
+        case .missingMetadata(let key): return "model metadata key '\(key)' is missing or has the wrong type"
+        case .invalidMetadata(let key, let reason): return "model metadata '\(key)' is not supported: \(reason)"
+        case .missingTensor(let name): return "model tensor '\(name)' is missing"
+        case .tensorShape(let name, let expected, let found):
+            return "model tensor '\(name)' has shape \(found), expected \(expected)"
+        case .tokenOutOfRange(let id, let size): return "token id \(id) is outside the vocabulary (size \(size))"
+        case .contextOverflow(let needed, let capacity):
+            return "context overflow: \(needed) positions needed, KV cache capacity is \(capacity)"
+        case .emptyInput: return "no tokens to evaluate"
+        }
+    }
+}
+
+/// A row-major weight matrix `[rows, cols]` of one ggml type (GGUF lists its dims as `[cols, rows]`).
+/// Row `r` holds the weights that produce output `r`; it is quantised in blocks along the row.
+public struct WeightMatrix: @unchecked Sendable {
+    /// Storage type of the weights.
+    public let type: GGMLType
+    /// Output features.
+    public let rows: Int
+    /// Input features.
+    public let cols: Int
+    /// Bytes per row.
+    public let rowBytes: Int
+    /// Start of row 0 inside the model's memory map (lives as long as the `GGUFFile`).
+    let base: UnsafeRawPointer
+
+    /// Looks up `name` and checks that it is a `[rows, cols]` matrix.
+    init(_ file: GGUFFile, _ name: String, rows: Int, cols: Int) throws(InferenceError) {
+        guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
+        guard info.dims == [cols, rows] else { throw .tensorShape(name: name, expected: [cols, rows], found: info.dims) }
+        self.type = info.type
+        self.rows = rows
+        self.cols = cols
+        self.rowBytes = info.byteCount / rows
+        guard let base = file.data(of: info).baseAddress else { throw .missingTensor(name) }
+        self.base = base
+    }
+
+    /// Pointer to the start of row `r`.
+    @inline(__always)
+    func row(_ r: Int) -> UnsafeRawPointer { base + r * rowBytes }
+
+    /// Dequantises rows `range` into `dst` (row-major, `cols` floats a row).
+    func dequantize(rows range: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        let blocksPerRow = cols / type.blockSize
+        if range.isEmpty { return }
+        if FastDequantize.blocks(type, row(range.lowerBound), blocks: blocksPerRow * range.count, into: dst) { return }
+        // Reference path for the remaining types; the shape was checked at load, so this cannot fail.
+        let bytes = UnsafeRawBufferPointer(start: row(range.lowerBound), count: rowBytes * range.count)
+        try? Dequantize.run(type, from: bytes, count: cols * range.count, into: dst)
+    }
+
+    /// y[r] = row(r) · x for r in `range`. `x` is `cols` floats; `blockSums` its 32-wide block sums.
+    /// `scratch` holds `cols` floats for types without a direct kernel.
+    @inline(__always)
+    func multiply(rows range: Range<Int>, x: UnsafePointer<Float>, blockSums: UnsafePointer<Float>,
+                  into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let blocks = cols / 32
+        switch type {
+        case .q4_1:
+            for r in range { y[r] = QuantDot.q4_1(row(r), x, blockSums: blockSums, blocks: blocks) }
+        case .q8_0:
+            for r in range { y[r] = QuantDot.q8_0(row(r), x, blocks: blocks) }
+        case .q4_0:
+            for r in range { y[r] = QuantDot.q4_0(row(r), x, blockSums: blockSums, blocks: blocks) }
+        case .f32:
+            for r in range { y[r] = QuantDot.f32(row(r).assumingMemoryBound(to: Float.self), x, count: cols) }
+        default:
+            for r in range {
+                dequantize(rows: r..<(r + 1), into: scratch)
+                y[r] = QuantDot.f32(scratch, x, count: cols)
+            }
+        }
+    }
+}

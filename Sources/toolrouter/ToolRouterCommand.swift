@@ -1,0 +1,19 @@
+// `toolrouter`: the command line.
+
+import ArgumentParser
+
+/// The root command; each subcommand is one job.
+@main
+struct ToolRouterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "toolrouter",
+        abstract: "Turn natural-language requests into validated tool calls with a small local model.",
+        subcommands: [InspectCommand.self, TokenizeCommand.self, GenerateCommand.self, BenchCommand.self]
+    )
+}
+
+/// A failure to report to the user as one line, with a non-zero exit.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
