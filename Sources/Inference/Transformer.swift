@@ -156,21 +156,19 @@ public final class Transformer {
     }
 
     /// Grouped-query attention of the single query `q` over `positions` cached keys; result in `attn`.
+    /// Per head: s = K·q/√hd (sgemv), softmax, out = Vᵀ·s (sgemv); heads split across lanes.
     private func attendOne(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>, positions: Int) {
         let hd = c.headDim, kv = c.kvDim, group = c.heads / c.kvHeads
         let scale = 1 / Float(hd).squareRoot()
         Parallel.run(lanes: lanes) { lane in
-            let s = scores + lane * scoreCapacity * maxBatch
+            let s = scores + lane * scoreCapacity * maxBatch     // [positions]
             for h in Parallel.slice(c.heads, lane: lane, lanes: lanes) {
                 let kvHead = h / group
-                let qh = q + h * hd
-                for j in 0..<positions {
-                    s[j] = QuantDot.f32(qh, keys + j * kv + kvHead * hd, count: hd) * scale
-                }
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(positions), Int32(hd),
+                            scale, keys + kvHead * hd, Int32(kv), q + h * hd, 1, 0, s, 1)
                 VectorMath.softmax(s, count: positions)
-                let out = attn + h * hd
-                out.initialize(repeating: 0, count: hd)
-                for j in 0..<positions { QuantDot.axpy(s[j], values + j * kv + kvHead * hd, out, count: hd) }
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(positions), Int32(hd),
+                            1, values + kvHead * hd, Int32(kv), s, 1, 0, attn + h * hd, 1)
             }
         }
     }

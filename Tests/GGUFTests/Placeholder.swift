@@ -1,3 +1,0 @@
-import Testing
-@testable import GGUF
-@Test func placeholder() { #expect(Bool(true)) }
