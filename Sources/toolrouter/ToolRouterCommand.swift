@@ -1,6 +1,7 @@
 // `toolrouter`: the command line.
 
 import ArgumentParser
+import Foundation
 
 /// The root command; each subcommand is one job.
 @main
@@ -10,6 +11,12 @@ struct ToolRouterCommand: ParsableCommand {
         abstract: "Turn natural-language requests into validated tool calls with a small local model.",
         subcommands: [InspectCommand.self, TokenizeCommand.self, GenerateCommand.self, BenchCommand.self]
     )
+
+    /// Picks OpenBLAS's kernels (which may re-execute the process once), then runs the command.
+    static func main() {
+        OpenBLASKernels.selectBeforeStart()
+        main(nil)
+    }
 }
 
 /// A failure to report to the user as one line, with a non-zero exit.
