@@ -70,8 +70,5 @@ public struct ModelConfig: Sendable, Equatable {
             throw .tensorShape(name: "token_embd.weight", expected: [dim, -1], found: embedding.dims)
         }
         vocabularySize = embedding.dims[1]
-        for (key, value) in [("dim", dim), ("ffnDim", ffnDim), ("headDim", headDim)] where value % 32 != 0 {
-            throw .invalidMetadata(key: key, reason: "\(value) is not a multiple of 32")
-        }
     }
 }

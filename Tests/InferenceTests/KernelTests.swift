@@ -105,7 +105,7 @@ struct KernelTests {
 
 @Suite("Vector math")
 struct VectorMathTests {
-    @Test("exp within 2e-7 relative of Foundation's over the model's range")
+    @Test("exp within 4e-7 relative (about 2 ulp) of Foundation's over the model's range")
     func exponential() {
         var x = stride(from: Float(-87), through: 88, by: 0.0137).map { $0 }
         x += [0, -0.0, 1e-8, -1e-8, 0.3465, -0.3466, 0.6931]
@@ -114,7 +114,7 @@ struct VectorMathTests {
         VectorMath.expReference(&reference, count: reference.count)
         var worst: Float = 0
         for i in x.indices { worst = max(worst, abs(fast[i] - reference[i]) / reference[i]) }
-        #expect(worst < 2e-7, "worst relative error \(worst)")
+        #expect(worst < 4e-7, "worst relative error \(worst)")
     }
 
     @Test("exp clamps very negative inputs instead of producing garbage")
