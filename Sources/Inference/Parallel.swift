@@ -23,11 +23,11 @@ public enum Parallel {
     /// The process-wide pool behind `run` (lanes − 1 worker threads; the caller is lane 0).
     static let pool = WorkerPool(workers: lanes - 1)
 
-    /// Calls `body(lane)` for every lane in `0..<lanes`, concurrently, and returns when all are done.
-    /// Bodies must write disjoint memory. Calls from several threads at once are serialised.
+    /// Calls `body(lane)` for every lane in `0..<Parallel.lanes`, concurrently, and returns when all
+    /// are done. Bodies must write disjoint memory. Calls from several threads at once are serialised.
     @inline(__always)
-    public static func run(lanes: Int = Parallel.lanes, _ body: (Int) -> Void) {
-        if lanes <= 1 || pool.workers == 0 { body(0); return }
+    public static func run(_ body: (Int) -> Void) {
+        if pool.workers == 0 { body(0); return }
         pool.run(body)
     }
 

@@ -17,7 +17,7 @@ extension Transformer {
             for i in 0..<n {
                 VectorMath.rmsNorm(bx + i * d, gain: layer.attentionNorm, epsilon: c.rmsEpsilon, count: d, into: bxn + i * d)
             }
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 linear(layer.wq, input: bxn, n: n, output: bq, ldOutput: d, lane: lane)
                 linear(layer.wk, input: bxn, n: n, output: keys + p0 * kv, ldOutput: kv, lane: lane)
                 linear(layer.wv, input: bxn, n: n, output: values + p0 * kv, ldOutput: kv, lane: lane)
@@ -29,7 +29,7 @@ extension Transformer {
             }
             attendBatch(keys: keys, values: values, n: n, firstPosition: p0)
             // bx += battn · Woᵀ  (through bxn as the product's destination)
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 linear(layer.wo, input: battn, n: n, output: bxn, ldOutput: d, lane: lane)
             }
             for i in 0..<(n * d) { bx[i] += bxn[i] }
@@ -37,7 +37,7 @@ extension Transformer {
             for i in 0..<n {
                 VectorMath.rmsNorm(bx + i * d, gain: layer.ffnNorm, epsilon: c.rmsEpsilon, count: d, into: bxn + i * d)
             }
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 linear(layer.wGate, input: bxn, n: n, output: bgate, ldOutput: f, lane: lane)
                 linear(layer.wUp, input: bxn, n: n, output: bup, ldOutput: f, lane: lane)
                 let columns = Parallel.slice(f, lane: lane, lanes: lanes, granule: 16)
@@ -47,7 +47,7 @@ extension Transformer {
                                       count: columns.count, scratch: s)
                 }
             }
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 linear(layer.wDown, input: bgate, n: n, output: bxn, ldOutput: d, lane: lane)
             }
             for i in 0..<(n * d) { bx[i] += bxn[i] }
@@ -79,7 +79,7 @@ extension Transformer {
         let d = c.dim, hd = c.headDim, kv = c.kvDim, group = c.heads / c.kvHeads
         let total = p0 + n
         let scale = 1 / Float(hd).squareRoot()
-        Parallel.run(lanes: lanes) { lane in
+        Parallel.run { lane in
             let s = scores + lane * scoreCapacity * maxBatch     // [n, total]
             for h in Parallel.slice(c.heads, lane: lane, lanes: lanes) {
                 let kvHead = h / group

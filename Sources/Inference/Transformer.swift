@@ -119,7 +119,7 @@ public final class Transformer {
             // Attention: xn = norm(x); q, k, v = Wq·xn, Wk·xn, Wv·xn (k, v straight into the cache).
             VectorMath.rmsNorm(x, gain: layer.attentionNorm, epsilon: c.rmsEpsilon, count: d, into: xn)
             ActivationBlockSums.compute(xn, blocks: d / 32, into: sums)
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 let s = laneScratch + lane * max(f, d)
                 layer.wq.multiply(rows: Parallel.slice(d, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: q, scratch: s)
                 layer.wk.multiply(rows: Parallel.slice(kv, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: k, scratch: s)
@@ -130,7 +130,7 @@ public final class Transformer {
             attendOne(keys: keys, values: values, positions: pos + 1)
             // x += Wo·attn
             ActivationBlockSums.compute(attn, blocks: d / 32, into: sums)
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 let rows = Parallel.slice(d, lane: lane, lanes: lanes)
                 layer.wo.multiply(rows: rows, x: attn, blockSums: sums, into: xn, scratch: laneScratch + lane * max(f, d))
                 for i in rows { x[i] += xn[i] }
@@ -138,7 +138,7 @@ public final class Transformer {
             // Feed-forward: x += Wdown·(silu(Wgate·xn) ⊙ Wup·xn)
             VectorMath.rmsNorm(x, gain: layer.ffnNorm, epsilon: c.rmsEpsilon, count: d, into: xn)
             ActivationBlockSums.compute(xn, blocks: d / 32, into: sums)
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 let rows = Parallel.slice(f, lane: lane, lanes: lanes, granule: 8)
                 let s = laneScratch + lane * max(f, d)
                 layer.wGate.multiply(rows: rows, x: xn, blockSums: sums, into: gate, scratch: s)
@@ -146,7 +146,7 @@ public final class Transformer {
                 VectorMath.swiGLU(gate: gate + rows.lowerBound, up: up + rows.lowerBound, count: rows.count, scratch: s)
             }
             ActivationBlockSums.compute(gate, blocks: f / 32, into: sums)
-            Parallel.run(lanes: lanes) { lane in
+            Parallel.run { lane in
                 let rows = Parallel.slice(d, lane: lane, lanes: lanes)
                 layer.wDown.multiply(rows: rows, x: gate, blockSums: sums, into: xn, scratch: laneScratch + lane * max(f, d))
                 for i in rows { x[i] += xn[i] }
@@ -160,7 +160,7 @@ public final class Transformer {
     private func attendOne(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>, positions: Int) {
         let hd = c.headDim, kv = c.kvDim, group = c.heads / c.kvHeads
         let scale = 1 / Float(hd).squareRoot()
-        Parallel.run(lanes: lanes) { lane in
+        Parallel.run { lane in
             let s = scores + lane * scoreCapacity * maxBatch     // [positions]
             for h in Parallel.slice(c.heads, lane: lane, lanes: lanes) {
                 let kvHead = h / group
@@ -181,7 +181,7 @@ public final class Transformer {
         VectorMath.rmsNorm(x, gain: model.outputNorm, epsilon: c.rmsEpsilon, count: d, into: xn)
         ActivationBlockSums.compute(xn, blocks: d / 32, into: sums)
         let head = model.output
-        Parallel.run(lanes: lanes) { lane in
+        Parallel.run { lane in
             head.multiply(rows: Parallel.slice(head.rows, lane: lane, lanes: lanes), x: xn, blockSums: sums,
                           into: logits, scratch: laneScratch + lane * max(c.ffnDim, d))
         }
