@@ -80,19 +80,14 @@ public enum QuantDot {
         #if arch(x86_64)
         var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
         var offsetSum: Float = 0
-        let lowMask = _mm_set1_epi8(0x0F)
         for b in 0..<blocks {
             let block = row + b * 20
             let d = _mm256_set1_ps(Float(block.loadUnaligned(as: Float16.self)))
             offsetSum += Float(block.loadUnaligned(fromByteOffset: 2, as: Float16.self)) * blockSums[b]
-            let q = block.loadUnaligned(fromByteOffset: 4, as: SIMD2<Int64>.self)
-            let lo = _mm_and_si128(q, lowMask)                          // weights 0..<16
-            let hi = _mm_and_si128(_mm_srli_epi16(q, 4), lowMask)       // weights 16..<32
+            let (w0, w1, w2, w3) = unpackNibbles(block.loadUnaligned(fromByteOffset: 4, as: SIMD2<Int64>.self))
             let xb = x + b * 32
-            var p0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), _mm256_loadu_ps(xb))
-            p0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(lo, lo))), _mm256_loadu_ps(xb + 8), p0)
-            var p1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), _mm256_loadu_ps(xb + 16))
-            p1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(hi, hi))), _mm256_loadu_ps(xb + 24), p1)
+            let p0 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xb + 8), _mm256_mul_ps(w0, _mm256_loadu_ps(xb)))
+            let p1 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xb + 24), _mm256_mul_ps(w2, _mm256_loadu_ps(xb + 16)))
             acc0 = _mm256_fmadd_ps(d, p0, acc0)
             acc1 = _mm256_fmadd_ps(d, p1, acc1)
         }
@@ -125,20 +120,15 @@ public enum QuantDot {
         #if arch(x86_64)
         var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
         var offsetSum: Float = 0
-        let lowMask = _mm_set1_epi8(0x0F)
         for b in 0..<blocks {
             let block = row + b * 18
             let dScalar = Float(block.loadUnaligned(as: Float16.self))
             let d = _mm256_set1_ps(dScalar)
             offsetSum -= 8 * dScalar * blockSums[b]
-            let q = block.loadUnaligned(fromByteOffset: 2, as: SIMD2<Int64>.self)
-            let lo = _mm_and_si128(q, lowMask)
-            let hi = _mm_and_si128(_mm_srli_epi16(q, 4), lowMask)
+            let (w0, w1, w2, w3) = unpackNibbles(block.loadUnaligned(fromByteOffset: 2, as: SIMD2<Int64>.self))
             let xb = x + b * 32
-            var p0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), _mm256_loadu_ps(xb))
-            p0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(lo, lo))), _mm256_loadu_ps(xb + 8), p0)
-            var p1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), _mm256_loadu_ps(xb + 16))
-            p1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(hi, hi))), _mm256_loadu_ps(xb + 24), p1)
+            let p0 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xb + 8), _mm256_mul_ps(w0, _mm256_loadu_ps(xb)))
+            let p1 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xb + 24), _mm256_mul_ps(w2, _mm256_loadu_ps(xb + 16)))
             acc0 = _mm256_fmadd_ps(d, p0, acc0)
             acc1 = _mm256_fmadd_ps(d, p1, acc1)
         }
@@ -193,6 +183,16 @@ public enum QuantDot {
     }
 
     #if arch(x86_64)
+    /// The 32 weights of a 4-bit block's 16 quant bytes as floats 0...15, in order: weights 0..<8,
+    /// 8..<16 (low nibbles of bytes 0..<16), 16..<24, 24..<32 (high nibbles).
+    @inline(__always)
+    static func unpackNibbles(_ q: SIMD2<Int64>) -> (__m256, __m256, __m256, __m256) {
+        let mask = _mm_set1_epi8(0x0F)
+        let lo = _mm_and_si128(q, mask), hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask)
+        return (_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(lo, lo))),
+                _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(hi, hi))))
+    }
+
     @inline(__always)
     static func horizontalSum(_ v: __m256) -> Float {
         let lanes: SIMD8<Float> = v
