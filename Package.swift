@@ -30,16 +30,31 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         // Quantised kernels, Llama forward pass, KV cache, greedy decoding.
         .target(name: "Inference", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: simdSettings),
+        // JSON values that keep member order; parser and canonical writer.
+        .target(name: "JSON"),
+        // Grammar IR shared by constrained decoding; GBNF parser and printer.
+        .target(name: "Grammar"),
+        // JSON Schema → grammar compiler (with a regex compiler for `pattern`).
+        .target(name: "SchemaGrammar", dependencies: ["JSON", "Grammar"]),
+        // Grammar → byte-level pushdown automaton → per-token matching, masks, jump-forward.
+        .target(name: "TokenMatcher", dependencies: ["Grammar"], swiftSettings: simdSettings),
+        // Tool catalogues, prompt rendering, canonical call serialiser, schema validation.
+        .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer"]),
         // The `toolrouter` command line.
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "GrammarTests", dependencies: ["Grammar"]),
+        .testTarget(name: "SchemaGrammarTests", dependencies: ["SchemaGrammar", "JSON", "Grammar"]),
+        .testTarget(name: "TokenMatcherTests", dependencies: ["TokenMatcher", "Grammar", "Tokenizer", "GGUF"]),
+        .testTarget(name: "ToolCallsTests", dependencies: ["ToolCalls", "JSON", "Grammar", "SchemaGrammar"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
     ]
 )

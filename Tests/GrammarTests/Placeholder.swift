@@ -1,0 +1,3 @@
+import Testing
+@testable import Grammar
+@Test func placeholder() { #expect(Bool(true)) }

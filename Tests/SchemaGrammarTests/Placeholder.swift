@@ -1,0 +1,3 @@
+import Testing
+@testable import SchemaGrammar
+@Test func placeholder() { #expect(Bool(true)) }

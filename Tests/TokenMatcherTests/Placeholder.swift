@@ -1,0 +1,3 @@
+import Testing
+@testable import TokenMatcher
+@Test func placeholder() { #expect(Bool(true)) }
