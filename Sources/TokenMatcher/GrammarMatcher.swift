@@ -1,0 +1,176 @@
+// Incremental matching of bytes against a ByteGrammar.
+//
+// The parser state is a set of stacks (as in llama.cpp's grammar engine): each stack is a path of
+// return positions, its top an element waiting for a byte. Stacks are hash-consed nodes in an arena,
+// so equal stacks share one id, sets of stacks are sorted id arrays, and probing a token (which
+// creates nodes) can be undone by truncating the arena.
+
+/// Hash-consed stack nodes: node = (top position, rest of the stack). Node -1 is the empty stack.
+struct StackArena {
+    private(set) var position: [Int32] = []
+    private(set) var parent: [Int32] = []
+    private var index: [UInt64: Int32] = [:]
+    private var log: [UInt64] = []
+
+    /// The node for `position` on top of `parent`, creating it if new.
+    mutating func node(_ position: Int32, _ parent: Int32) -> Int32 {
+        let key = UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))
+        if let existing = index[key] { return existing }
+        let id = Int32(self.position.count)
+        self.position.append(position)
+        self.parent.append(parent)
+        index[key] = id
+        log.append(key)
+        return id
+    }
+
+    /// Number of nodes: a checkpoint to truncate back to.
+    var count: Int { position.count }
+
+    /// Forgets every node created after `checkpoint`.
+    mutating func truncate(to checkpoint: Int) {
+        guard checkpoint < position.count else { return }
+        for key in log[checkpoint...] { index[key] = nil }
+        log.removeSubrange(checkpoint...)
+        position.removeSubrange(checkpoint...)
+        parent.removeSubrange(checkpoint...)
+    }
+}
+
+/// A set of parser stacks: those waiting for a byte, and whether the input so far is a complete match.
+public struct MatcherState: Equatable, Sendable {
+    /// Stack nodes whose top is a byte range, sorted and unique.
+    var ready: [Int32]
+    /// True when some stack is empty: the bytes so far form a complete match.
+    public var accepting: Bool
+    /// True when no continuation and no completion is possible.
+    public var isDead: Bool { ready.isEmpty && !accepting }
+}
+
+/// Matches bytes against a compiled grammar, one step at a time, with rollback.
+public final class GrammarMatcher {
+    /// The grammar being matched.
+    public let grammar: ByteGrammar
+    var arena = StackArena()
+    /// State after each accepted chunk; the last is the current state.
+    private(set) var history: [MatcherState] = []
+    private var scratch: [Int32] = []
+
+    /// A matcher at the start of `grammar`.
+    public init(grammar: ByteGrammar) {
+        self.grammar = grammar
+        reset()
+    }
+
+    /// Back to the start of the grammar.
+    public func reset() {
+        arena = StackArena()
+        var ready: [Int32] = []
+        var accepting = false
+        for start in grammar.alternatives[Int(grammar.root)] {
+            expand(arena.node(start, -1), into: &ready, accepting: &accepting)
+        }
+        history = [MatcherState(ready: Self.sortedUnique(ready), accepting: accepting)]
+    }
+
+    /// The current state.
+    public var state: MatcherState { history[history.count - 1] }
+
+    /// True when the bytes accepted so far are a complete match.
+    public var isAccepting: Bool { state.accepting }
+
+    /// The state after `byte` from `state` (dead if the byte is not allowed).
+    func advance(_ state: MatcherState, _ byte: UInt8) -> MatcherState {
+        var ready: [Int32] = []
+        var accepting = false
+        for node in state.ready {
+            let p = Int(arena.position[Int(node)])
+            guard case .range(let lo, let hi) = grammar.elements[p], lo <= byte, byte <= hi else { continue }
+            expand(arena.node(Int32(p + 1), arena.parent[Int(node)]), into: &ready, accepting: &accepting)
+        }
+        return MatcherState(ready: Self.sortedUnique(ready), accepting: accepting)
+    }
+
+    /// Follows `.end` and rule references from `node` until every stack waits on a byte range.
+    private func expand(_ node: Int32, into ready: inout [Int32], accepting: inout Bool, depth: Int = 0) {
+        guard node >= 0 else { accepting = true; return }
+        guard depth < 4096 else { return }   // only reachable through nullable cycles, which compile refuses
+        let p = arena.position[Int(node)]
+        switch grammar.elements[Int(p)] {
+        case .range:
+            ready.append(node)
+        case .end:
+            expand(arena.parent[Int(node)], into: &ready, accepting: &accepting, depth: depth + 1)
+        case .rule(let r):
+            let returnNode = arena.node(p + 1, arena.parent[Int(node)])
+            for start in grammar.alternatives[Int(r)] {
+                expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, depth: depth + 1)
+            }
+        }
+    }
+
+    /// True when `bytes` can follow the current state (leaves the state unchanged).
+    public func canAccept<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        let checkpoint = arena.count
+        defer { arena.truncate(to: checkpoint) }
+        var s = state
+        for b in bytes {
+            s = advance(s, b)
+            if s.isDead { return false }
+        }
+        return true
+    }
+
+    /// Consumes `bytes` if they can follow; returns false (state unchanged) if they cannot.
+    @discardableResult
+    public func accept<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        let checkpoint = arena.count
+        var s = state
+        for b in bytes {
+            s = advance(s, b)
+            if s.isDead { arena.truncate(to: checkpoint); return false }
+        }
+        history.append(s)
+        return true
+    }
+
+    /// Undoes the last `count` successful `accept` calls.
+    public func rollback(_ count: Int) {
+        let keep = max(1, history.count - count)
+        history.removeSubrange(keep...)
+    }
+
+    /// The bytes the grammar forces next: while every stack waits on the same single byte and the
+    /// input is not yet complete, that byte is the only way on. At most `limit` bytes.
+    public func forcedBytes(limit: Int = 256) -> [UInt8] {
+        let checkpoint = arena.count
+        defer { arena.truncate(to: checkpoint) }
+        var out: [UInt8] = []
+        var s = state
+        while out.count < limit, !s.accepting, let byte = singleByte(s) {
+            out.append(byte)
+            s = advance(s, byte)
+        }
+        return out
+    }
+
+    /// The one byte every ready stack accepts, if they all accept exactly the same single byte.
+    private func singleByte(_ s: MatcherState) -> UInt8? {
+        var only: UInt8? = nil
+        for node in s.ready {
+            guard case .range(let lo, let hi) = grammar.elements[Int(arena.position[Int(node)])], lo == hi else { return nil }
+            if let o = only, o != lo { return nil }
+            only = lo
+        }
+        return only
+    }
+
+    private static func sortedUnique(_ nodes: [Int32]) -> [Int32] {
+        if nodes.count < 2 { return nodes }
+        var sorted = nodes
+        sorted.sort()
+        var out: [Int32] = [sorted[0]]
+        for n in sorted.dropFirst() where n != out[out.count - 1] { out.append(n) }
+        return out
+    }
+}

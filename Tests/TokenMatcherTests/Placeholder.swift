@@ -1,3 +1,0 @@
-import Testing
-@testable import TokenMatcher
-@Test func placeholder() { #expect(Bool(true)) }
