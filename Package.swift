@@ -40,11 +40,13 @@ let package = Package(
         .target(name: "TokenMatcher", dependencies: ["Grammar"], swiftSettings: simdSettings),
         // Tool catalogues, prompt rendering, canonical call serialiser, schema validation.
         .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer"]),
+        // The request pipeline: prompt → tokens → constrained decode → parse → validate.
+        .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar"]),
         // The `toolrouter` command line.
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "SchemaGrammarTests", dependencies: ["SchemaGrammar", "JSON", "Grammar"]),
         .testTarget(name: "TokenMatcherTests", dependencies: ["TokenMatcher", "Grammar", "Tokenizer", "GGUF"]),
         .testTarget(name: "ToolCallsTests", dependencies: ["ToolCalls", "JSON", "Grammar", "SchemaGrammar"]),
+        .testTarget(name: "RouterTests", dependencies: ["Router", "Inference", "TokenMatcher", "Grammar", "Tokenizer", "GGUF"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
     ]
 )

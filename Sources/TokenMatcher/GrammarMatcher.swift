@@ -45,6 +45,8 @@ public struct MatcherState: Equatable, Sendable {
     public var accepting: Bool
     /// True when no continuation and no completion is possible.
     public var isDead: Bool { ready.isEmpty && !accepting }
+    /// True when some stack can take another byte.
+    public var canContinue: Bool { !ready.isEmpty }
 }
 
 /// Matches bytes against a compiled grammar, one step at a time, with rollback.

@@ -1,0 +1,181 @@
+// Greedy decoding under a grammar: every emitted token keeps the output inside the grammar.
+//
+// Per step, in order:
+//   1. Jump-forward: when the grammar forces the next bytes (`{"tool":"`, the rest of a tool name,
+//      property keys), they are tokenised and fed to the model as one batch, with no sampling.
+//   2. Greedy fast path: candidates are tried in descending logit order and the first the grammar
+//      accepts is taken — the same answer a full mask would give, usually after one check.
+//   3. Fallback: after `fastPathLimit` rejections, the full token mask picks the best allowed token.
+
+import Grammar
+import Inference
+import TokenMatcher
+import Tokenizer
+
+/// Why constrained decoding stopped without a complete output.
+public enum ConstrainedDecodingError: Error, Equatable, CustomStringConvertible {
+    /// The model's forward pass failed (e.g. the KV cache is full).
+    case inference(InferenceError)
+    /// The token budget ran out before the grammar was satisfied; nothing partial is returned.
+    case budgetExhausted(tokens: Int, partial: String)
+    /// No token in the vocabulary can continue the output (the grammar and vocabulary disagree).
+    case noAllowedToken(after: String)
+
+    public var description: String {
+        switch self {
+        case .inference(let e): return "inference failed: \(e)"
+        case .budgetExhausted(let n, let partial): return "token budget of \(n) ran out before the output was complete (so far: \(partial.debugDescription))"
+        case .noAllowedToken(let after): return "no token can continue the output after \(after.debugDescription)"
+        }
+    }
+}
+
+/// What one constrained decode produced, with its per-phase counts and times.
+public struct ConstrainedResult: Sendable {
+    /// The complete output text (matches the grammar).
+    public var text: String = ""
+    /// Generated ids (sampled and jump-forward), excluding any end-of-generation token.
+    public var ids: [Int] = []
+    /// Tokens chosen by sampling.
+    public var sampledTokens = 0
+    /// Tokens inserted by jump-forward.
+    public var forcedTokens = 0
+    /// Sampling steps settled by the first candidate (no mask needed).
+    public var firstCandidateHits = 0
+    /// Sampling steps that needed the full mask.
+    public var fullMaskSteps = 0
+    /// Seconds in the forward pass over the prompt.
+    public var prefillSeconds: Double = 0
+    /// Seconds in forward passes after the prompt.
+    public var decodeSeconds: Double = 0
+    /// Seconds in grammar work (checks, masks, forced bytes).
+    public var maskSeconds: Double = 0
+}
+
+/// Drives a `Transformer` greedily under a compiled grammar.
+public final class ConstrainedDecoder {
+    /// The forward pass.
+    public let transformer: Transformer
+    /// The tokenizer (for jump-forward tokenisation and text).
+    public let tokenizer: BPETokenizer
+    /// The vocabulary as bytes, with its trie.
+    public let vocabulary: TokenVocabulary
+    /// Candidates tried in logit order before falling back to the full mask.
+    public var fastPathLimit = 32
+    /// Shortest forced run worth a jump-forward batch.
+    public var jumpForwardMinimumBytes = 2
+    private var mask: [Bool] = []
+    private var candidates: [Float] = []
+
+    /// A decoder over `transformer` whose vocabulary comes from `tokenizer`.
+    public init(transformer: Transformer, tokenizer: BPETokenizer) {
+        self.transformer = transformer
+        self.tokenizer = tokenizer
+        self.vocabulary = Self.vocabulary(of: tokenizer)
+    }
+
+    /// The tokenizer's vocabulary as the matcher sees it: control tokens have no bytes.
+    public static func vocabulary(of tokenizer: BPETokenizer) -> TokenVocabulary {
+        let tokens = (0..<tokenizer.vocabularySize).map { id -> [UInt8] in
+            tokenizer.isControl(id) ? [] : ((try? tokenizer.tokenBytes(id)) ?? [])
+        }
+        return TokenVocabulary(tokens: tokens, endOfGeneration: tokenizer.endOfGenerationIDs)
+    }
+
+    /// Evaluates `prompt` at the cache's position and decodes under `grammar` until the output is
+    /// complete (the grammar accepts and nothing can follow, or the model chose an end token there).
+    public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache) throws(ConstrainedDecodingError) -> ConstrainedResult {
+        var result = ConstrainedResult()
+        let matcher = GrammarMatcher(grammar: grammar)
+        var bytes: [UInt8] = []
+        let vocabularySize = transformer.model.config.vocabularySize
+        var t0 = MonotonicClock.now()
+        do { try transformer.evaluate(prompt, cache: cache) } catch { throw .inference(error) }
+        result.prefillSeconds = MonotonicClock.now() - t0
+
+        while true {
+            if matcher.isAccepting && matcher.state.isComplete { break }
+            guard result.ids.count < maxTokens else {
+                throw .budgetExhausted(tokens: maxTokens, partial: String(decoding: bytes, as: UTF8.self))
+            }
+            // 1. Jump-forward.
+            t0 = MonotonicClock.now()
+            let forcedIDs = jumpForward(matcher, budget: maxTokens - result.ids.count)
+            result.maskSeconds += MonotonicClock.now() - t0
+            if !forcedIDs.isEmpty {
+                for id in forcedIDs { bytes += vocabulary.tokens[id] }
+                result.ids += forcedIDs
+                result.forcedTokens += forcedIDs.count
+                t0 = MonotonicClock.now()
+                do { try transformer.evaluate(forcedIDs, cache: cache) } catch { throw .inference(error) }
+                result.decodeSeconds += MonotonicClock.now() - t0
+                continue
+            }
+            // 2-3. Choose a token.
+            t0 = MonotonicClock.now()
+            let choice = choose(matcher, logits: transformer.logits, count: vocabularySize, result: &result)
+            result.maskSeconds += MonotonicClock.now() - t0
+            guard let id = choice else { throw .noAllowedToken(after: String(decoding: bytes, as: UTF8.self)) }
+            if vocabulary.endOfGeneration.contains(id) { break }
+            matcher.accept(vocabulary.tokens[id])
+            bytes += vocabulary.tokens[id]
+            result.ids.append(id)
+            result.sampledTokens += 1
+            if matcher.isAccepting && matcher.state.isComplete { break }
+            t0 = MonotonicClock.now()
+            do { try transformer.evaluate([id], cache: cache) } catch { throw .inference(error) }
+            result.decodeSeconds += MonotonicClock.now() - t0
+        }
+        result.text = String(decoding: bytes, as: UTF8.self)
+        return result
+    }
+
+    /// The highest-logit token the grammar allows.
+    private func choose(_ matcher: GrammarMatcher, logits: UnsafeMutablePointer<Float>, count: Int, result: inout ConstrainedResult) -> Int? {
+        candidates = Array(UnsafeBufferPointer(start: logits, count: count))
+        for attempt in 0..<fastPathLimit {
+            let id = candidates.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: count) }
+            if candidates[id] == -.infinity { return nil }
+            if matcher.allows(token: id, in: vocabulary) {
+                if attempt == 0 { result.firstCandidateHits += 1 }
+                return id
+            }
+            candidates[id] = -.infinity
+        }
+        result.fullMaskSteps += 1
+        matcher.allowedTokens(vocabulary, into: &mask)
+        var best: Int? = nil
+        for id in 0..<count where mask[id] && candidates[id] > -.infinity {
+            if best.map({ candidates[id] > candidates[$0] }) ?? true { best = id }
+        }
+        return best
+    }
+
+    /// Tokens for the bytes the grammar forces next, already accepted into `matcher`. The last token
+    /// of the canonical tokenisation is held back (a longer token might span the boundary), unless
+    /// the forced run completes the output.
+    private func jumpForward(_ matcher: GrammarMatcher, budget: Int) -> [Int] {
+        let forced = matcher.forcedBytes()
+        guard forced.count >= jumpForwardMinimumBytes, let text = String(validating: forced, as: UTF8.self) else { return [] }
+        var ids = tokenizer.encode(text, parseSpecial: false)
+        let completes: Bool = {
+            guard matcher.canAccept(forced) else { return false }
+            matcher.accept(forced)
+            defer { matcher.rollback(1) }
+            return matcher.state.isComplete
+        }()
+        if !completes { ids.removeLast() }
+        ids = Array(ids.prefix(budget))
+        var accepted: [Int] = []
+        for id in ids {
+            guard matcher.accept(vocabulary.tokens[id]) else { break }
+            accepted.append(id)
+        }
+        return accepted
+    }
+}
+
+extension MatcherState {
+    /// True when the output is complete and nothing can follow it.
+    public var isComplete: Bool { accepting && !canContinue }
+}

@@ -1,0 +1,56 @@
+// Masks over the real 49,152-token SmolLM2 vocabulary.
+
+import Foundation
+import GGUF
+import Grammar
+import Testing
+import Tokenizer
+@testable import TokenMatcher
+
+enum RealVocabulary {
+    static let modelPath: String = {
+        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_MODEL"], !env.isEmpty { return env }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    }()
+
+    /// The model's vocabulary as the matcher sees it (control tokens have no bytes).
+    static func load() throws -> TokenVocabulary {
+        let tokenizer = try BPETokenizer(gguf: GGUFFile(path: modelPath))
+        let tokens = (0..<tokenizer.vocabularySize).map { id -> [UInt8] in
+            tokenizer.isControl(id) ? [] : ((try? tokenizer.tokenBytes(id)) ?? [])
+        }
+        return TokenVocabulary(tokens: tokens, endOfGeneration: tokenizer.endOfGenerationIDs)
+    }
+}
+
+@Suite("Masks on the real vocabulary", .serialized)
+struct RealVocabularyTests {
+    @Test("trie mask equals brute force over all 49,152 tokens at sampled states")
+    func bruteForce() throws {
+        let vocabulary = try RealVocabulary.load()
+        let char = GrammarExpr.choice([.charClass(CharClass(ranges: [0x22...0x22, 0x5C...0x5C, 0...0x1F], negated: true)),
+                                       .sequence([.literal("\\"), .charClass(CharClass(ranges: [0x22...0x22, 0x5C...0x5C, 0x6E...0x6E]))])])
+        let digits = GrammarExpr.repeat(.charClass(CharClass(ranges: [0x30...0x39])), min: 1, max: 6)
+        let root = GrammarExpr.sequence([.literal("{\"tool\":\"track_order\",\"arguments\":{\"order_id\":\""), .repeat(char, min: 1, max: 40),
+                                         .literal("\",\"count\":"), digits, .literal("}}")])
+        let matcher = GrammarMatcher(grammar: try ByteGrammar(Grammar(rules: [GrammarRule(name: "root", body: root)])))
+        let text = "{\"tool\":\"track_order\",\"arguments\":{\"order_id\":\"ORD-5 é\\\"\",\"count\":12}}"
+        var mask: [Bool] = []
+        var checked = 0
+        for (i, byte) in Array(text.utf8).enumerated() {
+            if i % 7 == 0 || i > text.utf8.count - 6 {
+                let start = Date()
+                matcher.allowedTokens(vocabulary, into: &mask)
+                let elapsed = Date().timeIntervalSince(start)
+                let brute = (0..<vocabulary.count).map { matcher.allows(token: $0, in: vocabulary) }
+                #expect(mask == brute, "state after \(i) bytes")
+                print("mask after \(i) bytes: \(mask.filter { $0 }.count) allowed, \(Int(elapsed * 1e6)) µs")
+                checked += 1
+            }
+            #expect(matcher.accept([byte]))
+        }
+        #expect(checked > 8)
+        #expect(matcher.isAccepting)
+    }
+}
