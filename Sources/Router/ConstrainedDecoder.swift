@@ -6,6 +6,9 @@
 //   2. Greedy fast path: candidates are tried in descending logit order and the first the grammar
 //      accepts is taken — the same answer a full mask would give, usually after one check.
 //   3. Fallback: after `fastPathLimit` rejections, the full token mask picks the best allowed token.
+// Budget steering: a token is taken only if the fewest bytes that complete the output afterwards fit
+// in the tokens left (a byte costs at most one token), so decoding always ends in a complete output
+// within `maxTokens` — it steers to the shortest completion when the budget gets tight.
 
 import Grammar
 import Inference
@@ -16,7 +19,10 @@ import Tokenizer
 public enum ConstrainedDecodingError: Error, Equatable, CustomStringConvertible {
     /// The model's forward pass failed (e.g. the KV cache is full).
     case inference(InferenceError)
+    /// The token budget cannot hold even the shortest output the grammar allows.
+    case budgetTooSmall(budget: Int, shortestOutputBytes: Int)
     /// The token budget ran out before the grammar was satisfied; nothing partial is returned.
+    /// (Budget steering makes this unreachable unless the vocabulary lacks a needed byte.)
     case budgetExhausted(tokens: Int, partial: String)
     /// No token in the vocabulary can continue the output (the grammar and vocabulary disagree).
     case noAllowedToken(after: String)
@@ -24,6 +30,8 @@ public enum ConstrainedDecodingError: Error, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .inference(let e): return "inference failed: \(e)"
+        case .budgetTooSmall(let budget, let bytes):
+            return "a budget of \(budget) tokens cannot hold the shortest valid output (\(bytes) bytes)"
         case .budgetExhausted(let n, let partial): return "token budget of \(n) ran out before the output was complete (so far: \(partial.debugDescription))"
         case .noAllowedToken(let after): return "no token can continue the output after \(after.debugDescription)"
         }
@@ -85,6 +93,9 @@ public final class ConstrainedDecoder {
     /// Evaluates `prompt` at the cache's position and decodes under `grammar` until the output is
     /// complete (the grammar accepts and nothing can follow, or the model chose an end token there).
     public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache) throws(ConstrainedDecodingError) -> ConstrainedResult {
+        guard grammar.minimumLength <= maxTokens else {
+            throw .budgetTooSmall(budget: maxTokens, shortestOutputBytes: grammar.minimumLength)
+        }
         var result = ConstrainedResult()
         let matcher = GrammarMatcher(grammar: grammar)
         var bytes: [UInt8] = []
@@ -113,7 +124,8 @@ public final class ConstrainedDecoder {
             }
             // 2-3. Choose a token.
             t0 = MonotonicClock.now()
-            let choice = choose(matcher, logits: transformer.logits, count: vocabularySize, result: &result)
+            let choice = choose(matcher, logits: transformer.logits, count: vocabularySize,
+                                remaining: maxTokens - result.ids.count, result: &result)
             result.maskSeconds += MonotonicClock.now() - t0
             guard let id = choice else { throw .noAllowedToken(after: String(decoding: bytes, as: UTF8.self)) }
             if vocabulary.endOfGeneration.contains(id) { break }
@@ -130,13 +142,22 @@ public final class ConstrainedDecoder {
         return result
     }
 
-    /// The highest-logit token the grammar allows.
-    private func choose(_ matcher: GrammarMatcher, logits: UnsafeMutablePointer<Float>, count: Int, result: inout ConstrainedResult) -> Int? {
+    /// True when `id` may come next and the output can still complete in the `remaining − 1` tokens after it.
+    private func fits(_ id: Int, _ matcher: GrammarMatcher, remaining: Int) -> Bool {
+        if vocabulary.endOfGeneration.contains(id) { return matcher.isAccepting }
+        let bytes = vocabulary.tokens[id]
+        guard !bytes.isEmpty, let cost = matcher.completionCost(after: bytes) else { return false }
+        return cost <= remaining - 1
+    }
+
+    /// The highest-logit token the grammar allows that keeps the output completable within the budget.
+    private func choose(_ matcher: GrammarMatcher, logits: UnsafeMutablePointer<Float>, count: Int, remaining: Int,
+                        result: inout ConstrainedResult) -> Int? {
         candidates = Array(UnsafeBufferPointer(start: logits, count: count))
         for attempt in 0..<fastPathLimit {
             let id = candidates.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: count) }
             if candidates[id] == -.infinity { return nil }
-            if matcher.allows(token: id, in: vocabulary) {
+            if fits(id, matcher, remaining: remaining) {
                 if attempt == 0 { result.firstCandidateHits += 1 }
                 return id
             }
@@ -144,11 +165,9 @@ public final class ConstrainedDecoder {
         }
         result.fullMaskSteps += 1
         matcher.allowedTokens(vocabulary, into: &mask)
-        var best: Int? = nil
-        for id in 0..<count where mask[id] && candidates[id] > -.infinity {
-            if best.map({ candidates[id] > candidates[$0] }) ?? true { best = id }
-        }
-        return best
+        var allowed = (0..<count).filter { mask[$0] && candidates[$0] > -.infinity }
+        allowed.sort { candidates[$0] > candidates[$1] }
+        return allowed.first { fits($0, matcher, remaining: remaining) }
     }
 
     /// Tokens for the bytes the grammar forces next, already accepted into `matcher`. The last token

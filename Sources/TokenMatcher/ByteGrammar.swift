@@ -45,6 +45,51 @@ public struct ByteGrammar: Sendable {
     let ruleNames: [String]
     /// The start rule's id.
     let root: Int32
+    /// Rule id → fewest bytes the rule can match.
+    let ruleCost: [Int]
+    /// Position → fewest bytes from that element to the end of its alternative.
+    let restCost: [Int]
+
+    /// "Cannot terminate": large enough to lose every comparison, small enough not to overflow a sum.
+    static let unreachable = Int.max / 4
+
+    /// Fewest bytes per rule (fixed point) and per position (suffix sums within each alternative).
+    private static func costs(elements: [ByteElement], alternatives: [[Int32]]) -> (rules: [Int], rest: [Int]) {
+        var rule = [Int](repeating: unreachable, count: alternatives.count)
+        func suffix(from start: Int) -> Int {
+            var total = 0
+            var p = start
+            while true {
+                switch elements[p] {
+                case .end: return total
+                case .range: total += 1
+                case .rule(let r): total = min(unreachable, total + rule[Int(r)])
+                }
+                p += 1
+            }
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for (r, starts) in alternatives.enumerated() {
+                let best = starts.map { suffix(from: Int($0)) }.min() ?? unreachable
+                if best < rule[r] { rule[r] = best; changed = true }
+            }
+        }
+        var rest = [Int](repeating: 0, count: elements.count)
+        var p = elements.count - 1
+        var running = 0
+        while p >= 0 {
+            switch elements[p] {
+            case .end: running = 0
+            case .range: running = min(unreachable, running + 1)
+            case .rule(let r): running = min(unreachable, running + rule[Int(r)])
+            }
+            rest[p] = running
+            p -= 1
+        }
+        return (rule, rest)
+    }
 
     /// Compiles `grammar`, checking references and left recursion.
     public init(_ grammar: Grammar) throws(MatcherCompileError) {
@@ -70,6 +115,7 @@ public struct ByteGrammar: Sendable {
         self.alternatives = starts
         self.ruleNames = builder.names
         self.root = root
+        (ruleCost, restCost) = Self.costs(elements: elements, alternatives: starts)
         if let rule = Self.leftRecursiveRule(elements: elements, alternatives: starts) {
             throw .leftRecursion(builder.names[Int(rule)])
         }
@@ -77,6 +123,13 @@ public struct ByteGrammar: Sendable {
 
     /// Number of rules, helper rules included.
     public var ruleCount: Int { alternatives.count }
+
+    /// Position → fewest bytes from that element to the end of its alternative (`Int.max / 4` when
+    /// the rest cannot terminate). A stack's cost to complete is the sum over its frames.
+    public var remainingBytes: [Int] { restCost }
+
+    /// The fewest bytes any complete match has.
+    public var minimumLength: Int { ruleCost[Int(root)] }
 
     /// A rule that reaches itself through nullable prefixes, if any.
     private static func leftRecursiveRule(elements: [ByteElement], alternatives: [[Int32]]) -> Int32? {

@@ -136,6 +136,38 @@ public final class GrammarMatcher {
         return true
     }
 
+    /// The fewest bytes that complete the output from `state` (0 when it is already complete;
+    /// `ByteGrammar.unreachable` when it cannot complete).
+    public func completionCost(_ state: MatcherState) -> Int {
+        if state.accepting { return 0 }
+        var best = ByteGrammar.unreachable
+        for node in state.ready { best = min(best, stackCost(node)) }
+        return best
+    }
+
+    /// The completion cost after `bytes` from the current state, or nil if they cannot follow.
+    public func completionCost<C: Collection>(after bytes: C) -> Int? where C.Element == UInt8 {
+        let checkpoint = arena.count
+        defer { arena.truncate(to: checkpoint) }
+        var s = state
+        for b in bytes {
+            s = advance(s, b)
+            if s.isDead { return nil }
+        }
+        return completionCost(s)
+    }
+
+    /// Σ over the stack's frames of the bytes left in each frame's alternative.
+    private func stackCost(_ node: Int32) -> Int {
+        var total = 0
+        var n = node
+        while n >= 0 {
+            total = min(ByteGrammar.unreachable, total + grammar.restCost[Int(arena.position[Int(n)])])
+            n = arena.parent[Int(n)]
+        }
+        return total
+    }
+
     /// Undoes the last `count` successful `accept` calls.
     public func rollback(_ count: Int) {
         let keep = max(1, history.count - count)

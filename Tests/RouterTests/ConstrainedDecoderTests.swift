@@ -58,14 +58,33 @@ struct ConstrainedDecoderTests {
         print("\(request) → \(result.text) [sampled \(result.sampledTokens), forced \(result.forcedTokens), first-candidate \(result.firstCandidateHits), full masks \(result.fullMaskSteps)]")
     }
 
-    @Test("a budget too small for any complete output is an error, never a truncated output")
-    func budget() throws {
+    @Test("a budget too small for any complete output is refused up front")
+    func budgetTooSmall() throws {
         let (model, tokenizer) = try Model.loaded.get()
         let decoder = ConstrainedDecoder(transformer: Transformer(model: model), tokenizer: tokenizer)
         let ids = prompt(tokenizer, "Where is my order ORD-55821?")
         let cache = KVCache(config: model.config, capacity: ids.count + 16)
-        #expect(throws: ConstrainedDecodingError.self) {
-            try decoder.decode(prompt: ids, grammar: try ByteGrammar(toolGrammar), maxTokens: 3, cache: cache)
+        let grammar = try ByteGrammar(toolGrammar)
+        #expect(grammar.minimumLength == "{\"tool\":\"no_tool\",\"reason\":\"x\"}".utf8.count)
+        #expect(throws: ConstrainedDecodingError.budgetTooSmall(budget: 3, shortestOutputBytes: grammar.minimumLength)) {
+            try decoder.decode(prompt: ids, grammar: grammar, maxTokens: 3, cache: cache)
         }
+    }
+
+    /// A free-text string the model would happily make long, under budgets far below its natural
+    /// length: the output must still close its string (steering), within the budget.
+    @Test("tight budgets steer to a complete output", arguments: [2, 3, 8, 20])
+    func budgetSteering(budget: Int) throws {
+        let (model, tokenizer) = try Model.loaded.get()
+        let decoder = ConstrainedDecoder(transformer: Transformer(model: model), tokenizer: tokenizer)
+        let char = GrammarExpr.charClass(CharClass(ranges: [0x22...0x22, 0x5C...0x5C, 0...0x1F], negated: true))
+        let grammar = try ByteGrammar(Grammar(rules: [GrammarRule(name: "root", body: .sequence([.literal("\""), .repeat(char, min: 0, max: 400), .literal("\"")]))]))
+        let ids = prompt(tokenizer, "Write a very long story about a lighthouse keeper, as one quoted string.")
+        let cache = KVCache(config: model.config, capacity: ids.count + budget + 4)
+        let result = try decoder.decode(prompt: ids, grammar: grammar, maxTokens: budget, cache: cache)
+        let check = GrammarMatcher(grammar: grammar)
+        #expect(check.accept(Array(result.text.utf8)) && check.isAccepting, "\(result.text)")
+        #expect(result.ids.count <= budget)
+        print("budget \(budget): \(result.ids.count) tokens → \(result.text)")
     }
 }
