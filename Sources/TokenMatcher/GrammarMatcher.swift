@@ -6,11 +6,11 @@
 // creates nodes) can be undone by truncating the arena.
 
 /// Hash-consed stack nodes: node = (top position, rest of the stack). Node -1 is the empty stack.
+/// Nodes live as long as their matcher (one request), so state ids stay valid for the memo tables.
 struct StackArena {
     private(set) var position: [Int32] = []
     private(set) var parent: [Int32] = []
     private var index: [UInt64: Int32] = [:]
-    private var log: [UInt64] = []
 
     /// The node for `position` on top of `parent`, creating it if new.
     mutating func node(_ position: Int32, _ parent: Int32) -> Int32 {
@@ -20,25 +20,12 @@ struct StackArena {
         self.position.append(position)
         self.parent.append(parent)
         index[key] = id
-        log.append(key)
         return id
-    }
-
-    /// Number of nodes: a checkpoint to truncate back to.
-    var count: Int { position.count }
-
-    /// Forgets every node created after `checkpoint`.
-    mutating func truncate(to checkpoint: Int) {
-        guard checkpoint < position.count else { return }
-        for key in log[checkpoint...] { index[key] = nil }
-        log.removeSubrange(checkpoint...)
-        position.removeSubrange(checkpoint...)
-        parent.removeSubrange(checkpoint...)
     }
 }
 
 /// A set of parser stacks: those waiting for a byte, and whether the input so far is a complete match.
-public struct MatcherState: Equatable, Sendable {
+public struct MatcherState: Hashable, Sendable {
     /// Stack nodes whose top is a byte range, sorted and unique.
     var ready: [Int32]
     /// True when some stack is empty: the bytes so far form a complete match.
@@ -54,9 +41,15 @@ public final class GrammarMatcher {
     /// The grammar being matched.
     public let grammar: ByteGrammar
     var arena = StackArena()
-    /// State after each accepted chunk; the last is the current state.
-    private(set) var history: [MatcherState] = []
-    private var scratch: [Int32] = []
+    /// Interned states: id → state, state → id.
+    private(set) var states: [MatcherState] = []
+    private var stateIDs: [MatcherState: Int32] = [:]
+    /// Per state id: can some stack take another byte (a flat copy of `states[id].canContinue`).
+    private var continuable: [Bool] = []
+    /// Memoised transitions, 256 per state: next state id, −1 when the byte is refused, −2 not yet known.
+    private var transitions: [Int32] = []
+    /// State id after each accepted chunk; the last is the current state.
+    private(set) var history: [Int32] = []
 
     /// A matcher at the start of `grammar`.
     public init(grammar: ByteGrammar) {
@@ -67,16 +60,60 @@ public final class GrammarMatcher {
     /// Back to the start of the grammar.
     public func reset() {
         arena = StackArena()
+        states = []
+        stateIDs = [:]
+        continuable = []
+        transitions = []
         var ready: [Int32] = []
         var accepting = false
         for start in grammar.alternatives[Int(grammar.root)] {
             expand(arena.node(start, -1), into: &ready, accepting: &accepting)
         }
-        history = [MatcherState(ready: Self.sortedUnique(ready), accepting: accepting)]
+        history = [intern(MatcherState(ready: Self.sortedUnique(ready), accepting: accepting))]
     }
 
     /// The current state.
-    public var state: MatcherState { history[history.count - 1] }
+    public var state: MatcherState { states[Int(currentID)] }
+
+    /// The current state's id.
+    var currentID: Int32 { history[history.count - 1] }
+
+    /// The id of `state`, interning it if new.
+    private func intern(_ state: MatcherState) -> Int32 {
+        if let id = stateIDs[state] { return id }
+        let id = Int32(states.count)
+        states.append(state)
+        stateIDs[state] = id
+        continuable.append(state.canContinue)
+        transitions.append(contentsOf: repeatElement(-2, count: 256))
+        return id
+    }
+
+    /// The state after `byte` from state `id`, or −1 if the byte cannot follow (memoised).
+    @inline(__always)
+    func next(_ id: Int32, _ byte: UInt8) -> Int32 {
+        let slot = Int(id) << 8 | Int(byte)
+        let known = transitions[slot]
+        if known != -2 { return known }
+        let after = advance(states[Int(id)], byte)
+        let result = after.isDead ? -1 : intern(after)
+        transitions[slot] = result
+        return result
+    }
+
+    /// True when state `id` can take another byte.
+    @inline(__always)
+    func canContinue(_ id: Int32) -> Bool { continuable[Int(id)] }
+
+    /// The state id after `bytes` from state `id`, or −1.
+    private func run<C: Collection>(_ id: Int32, _ bytes: C) -> Int32 where C.Element == UInt8 {
+        var s = id
+        for b in bytes {
+            s = next(s, b)
+            if s < 0 { return -1 }
+        }
+        return s
+    }
 
     /// True when the bytes accepted so far are a complete match.
     public var isAccepting: Bool { state.accepting }
@@ -113,25 +150,14 @@ public final class GrammarMatcher {
 
     /// True when `bytes` can follow the current state (leaves the state unchanged).
     public func canAccept<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
-        let checkpoint = arena.count
-        defer { arena.truncate(to: checkpoint) }
-        var s = state
-        for b in bytes {
-            s = advance(s, b)
-            if s.isDead { return false }
-        }
-        return true
+        run(currentID, bytes) >= 0
     }
 
     /// Consumes `bytes` if they can follow; returns false (state unchanged) if they cannot.
     @discardableResult
     public func accept<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
-        let checkpoint = arena.count
-        var s = state
-        for b in bytes {
-            s = advance(s, b)
-            if s.isDead { arena.truncate(to: checkpoint); return false }
-        }
+        let s = run(currentID, bytes)
+        guard s >= 0 else { return false }
         history.append(s)
         return true
     }
@@ -147,14 +173,8 @@ public final class GrammarMatcher {
 
     /// The completion cost after `bytes` from the current state, or nil if they cannot follow.
     public func completionCost<C: Collection>(after bytes: C) -> Int? where C.Element == UInt8 {
-        let checkpoint = arena.count
-        defer { arena.truncate(to: checkpoint) }
-        var s = state
-        for b in bytes {
-            s = advance(s, b)
-            if s.isDead { return nil }
-        }
-        return completionCost(s)
+        let s = run(currentID, bytes)
+        return s >= 0 ? completionCost(states[Int(s)]) : nil
     }
 
     /// Σ over the stack's frames of the bytes left in each frame's alternative.
@@ -177,13 +197,11 @@ public final class GrammarMatcher {
     /// The bytes the grammar forces next: while every stack waits on the same single byte and the
     /// input is not yet complete, that byte is the only way on. At most `limit` bytes.
     public func forcedBytes(limit: Int = 256) -> [UInt8] {
-        let checkpoint = arena.count
-        defer { arena.truncate(to: checkpoint) }
         var out: [UInt8] = []
-        var s = state
-        while out.count < limit, !s.accepting, let byte = singleByte(s) {
+        var s = currentID
+        while out.count < limit, s >= 0, !states[Int(s)].accepting, let byte = singleByte(states[Int(s)]) {
             out.append(byte)
-            s = advance(s, byte)
+            s = next(s, byte)
         }
         return out
     }

@@ -11,8 +11,9 @@ public struct TokenVocabulary: Sendable {
     let childStart: [Int32]
     let childByte: [UInt8]
     let childNode: [Int32]
-    /// Token ids whose bytes end exactly at each node.
-    let endingAt: [[Int32]]
+    /// Token ids whose bytes end exactly at node n: endingIDs[endingStart[n] ..< endingStart[n+1]].
+    let endingStart: [Int32]
+    let endingIDs: [Int32]
 
     /// A vocabulary of `tokens` (bytes per id; pass `[]` for ids the grammar must never emit).
     public init(tokens: [[UInt8]], endOfGeneration: Set<Int>) {
@@ -45,13 +46,23 @@ public struct TokenVocabulary: Sendable {
         childStart = start
         childByte = bytes
         childNode = nodes
-        endingAt = ending
+        endingStart = ending.reduce(into: [Int32(0)]) { $0.append($0[$0.count - 1] + Int32($1.count)) }
+        endingIDs = ending.flatMap { $0 }
     }
 
     /// Number of token ids.
     public var count: Int { tokens.count }
     /// Number of trie nodes (for benchmarks).
-    public var trieNodeCount: Int { endingAt.count }
+    public var trieNodeCount: Int { endingStart.count - 1 }
+}
+
+/// The trie's arrays as raw buffers for the duration of one walk (no reference counting per node).
+private struct TrieView {
+    let childStart: UnsafeBufferPointer<Int32>
+    let childByte: UnsafeBufferPointer<UInt8>
+    let childNode: UnsafeBufferPointer<Int32>
+    let endingStart: UnsafeBufferPointer<Int32>
+    let endingIDs: UnsafeBufferPointer<Int32>
 }
 
 extension GrammarMatcher {
@@ -59,25 +70,34 @@ extension GrammarMatcher {
     /// tokens whose bytes can follow, and end-of-generation tokens if the output is complete.
     public func allowedTokens(_ vocabulary: TokenVocabulary, into mask: inout [Bool]) {
         if mask.count != vocabulary.count { mask = [Bool](repeating: false, count: vocabulary.count) }
-        for i in mask.indices { mask[i] = false }
-        let current = state
-        if current.accepting { for id in vocabulary.endOfGeneration where id < mask.count { mask[id] = true } }
-        let checkpoint = arena.count
-        defer { arena.truncate(to: checkpoint) }
+        mask.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
+        if state.accepting { for id in vocabulary.endOfGeneration where id < mask.count { mask[id] = true } }
         mask.withUnsafeMutableBufferPointer { out in
-            walk(vocabulary, node: 0, state: current, mask: out)
+            vocabulary.childStart.withUnsafeBufferPointer { childStart in
+                vocabulary.childByte.withUnsafeBufferPointer { childByte in
+                    vocabulary.childNode.withUnsafeBufferPointer { childNode in
+                        vocabulary.endingStart.withUnsafeBufferPointer { endingStart in
+                            vocabulary.endingIDs.withUnsafeBufferPointer { endingIDs in
+                                let trie = TrieView(childStart: childStart, childByte: childByte, childNode: childNode,
+                                                    endingStart: endingStart, endingIDs: endingIDs)
+                                walk(trie, node: 0, state: currentID, mask: out)
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
-    private func walk(_ v: TokenVocabulary, node: Int32, state: MatcherState, mask: UnsafeMutableBufferPointer<Bool>) {
-        let lo = Int(v.childStart[Int(node)]), hi = Int(v.childStart[Int(node) + 1])
+    private func walk(_ trie: TrieView, node: Int32, state: Int32, mask: UnsafeMutableBufferPointer<Bool>) {
+        let lo = Int(trie.childStart[Int(node)]), hi = Int(trie.childStart[Int(node) + 1])
         guard lo < hi else { return }
         for i in lo..<hi {
-            let next = advance(state, v.childByte[i])
-            if next.isDead { continue }
-            let child = v.childNode[i]
-            for id in v.endingAt[Int(child)] { mask[Int(id)] = true }
-            if !next.ready.isEmpty { walk(v, node: child, state: next, mask: mask) }
+            let after = next(state, trie.childByte[i])
+            if after < 0 { continue }
+            let child = Int(trie.childNode[i])
+            for k in Int(trie.endingStart[child])..<Int(trie.endingStart[child + 1]) { mask[Int(trie.endingIDs[k])] = true }
+            if canContinue(after) { walk(trie, node: Int32(child), state: after, mask: mask) }
         }
     }
 
