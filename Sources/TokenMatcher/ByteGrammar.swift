@@ -10,6 +10,9 @@ enum ByteElement: Equatable, Sendable {
     case range(UInt8, UInt8)
     /// A rule, by id.
     case rule(Int32)
+    /// `body` repeated `min` to `max` times (`max` −1: unbounded). The stack frame at a loop position
+    /// carries the count of completed iterations, so every iteration shares the body's positions.
+    case loop(body: Int32, min: Int32, max: Int32)
     /// End of the alternative.
     case end
 }
@@ -24,6 +27,8 @@ public enum MatcherCompileError: Error, Equatable, CustomStringConvertible {
     case leftRecursion(String)
     /// A repeat whose bounds make no sense (`min > max`, negative counts).
     case invalidRepeat(min: Int, max: Int?)
+    /// An unbounded repeat of something that can match the empty string (an endless ambiguous loop).
+    case nullableRepeat(String)
 
     public var description: String {
         switch self {
@@ -31,6 +36,7 @@ public enum MatcherCompileError: Error, Equatable, CustomStringConvertible {
         case .missingRoot(let name): return "grammar has no start rule '\(name)'"
         case .leftRecursion(let name): return "rule '\(name)' is left-recursive (reaches itself without consuming input)"
         case .invalidRepeat(let min, let max): return "invalid repeat {\(min),\(max.map(String.init) ?? "")}"
+        case .nullableRepeat(let name): return "rule '\(name)' repeats without bound something that can match the empty string"
         }
     }
 }
@@ -64,6 +70,7 @@ public struct ByteGrammar: Sendable {
                 case .end: return total
                 case .range: total += 1
                 case .rule(let r): total = min(unreachable, total + rule[Int(r)])
+                case .loop(let body, let low, _): total = min(unreachable, total + Int(low) * min(unreachable, rule[Int(body)]))
                 }
                 p += 1
             }
@@ -84,6 +91,7 @@ public struct ByteGrammar: Sendable {
             case .end: running = 0
             case .range: running = min(unreachable, running + 1)
             case .rule(let r): running = min(unreachable, running + rule[Int(r)])
+            case .loop(let body, let low, _): running = min(unreachable, running + Int(low) * min(unreachable, rule[Int(body)]))
             }
             rest[p] = running
             p -= 1
@@ -119,6 +127,11 @@ public struct ByteGrammar: Sendable {
         if let rule = Self.leftRecursiveRule(elements: elements, alternatives: starts) {
             throw .leftRecursion(builder.names[Int(rule)])
         }
+        for element in elements {
+            if case .loop(let body, _, let max) = element, max < 0, ruleCost[Int(body)] == 0 {
+                throw .nullableRepeat(builder.names[Int(body)])
+            }
+        }
     }
 
     /// Number of rules, helper rules included.
@@ -144,6 +157,7 @@ public struct ByteGrammar: Sendable {
                     var allNullable = true
                     while elements[p] != .end {
                         if case .rule(let s) = elements[p], nullable[Int(s)] { p += 1; continue }
+                        if case .loop(let body, let low, _) = elements[p], low == 0 || nullable[Int(body)] { p += 1; continue }
                         allNullable = false
                         break
                     }
@@ -156,9 +170,16 @@ public struct ByteGrammar: Sendable {
         for (r, starts) in alternatives.enumerated() {
             for start in starts {
                 var p = Int(start)
-                while case .rule(let s) = elements[p] {
-                    edges[r].append(s)
-                    if !nullable[Int(s)] { break }
+                while true {
+                    if case .rule(let s) = elements[p] {
+                        edges[r].append(s)
+                        if !nullable[Int(s)] { break }
+                    } else if case .loop(let body, let low, _) = elements[p] {
+                        edges[r].append(body)
+                        if low > 0 && !nullable[Int(body)] { break }
+                    } else {
+                        break
+                    }
                     p += 1
                 }
             }
@@ -236,24 +257,16 @@ private struct Builder {
             return [.rule(helper("cls", alts))]
         case .repeat(let body, let min, let max):
             guard min >= 0, max.map({ $0 >= min }) ?? true else { throw .invalidRepeat(min: min, max: max) }
-            let item = try sequence(body)
-            var out: [ByteElement] = []
-            for _ in 0..<min { out.append(contentsOf: item) }
-            if let max {
-                // (item (item (...)?)?)? — nested so there is one way to match each count.
-                var tail: Int32? = nil
-                for _ in 0..<(max - min) {
-                    let next = tail.map { item + [.rule($0)] } ?? item
-                    tail = helper("opt", [next, []])
-                }
-                if let tail { out.append(.rule(tail)) }
+            if max == 0 { return [] }
+            // The body as one rule: a referenced rule directly (so repeats of one rule share positions), else a helper.
+            let bodyRule: Int32
+            if case .ruleRef(let name) = body {
+                guard let id = ids[name] else { throw .undefinedRule(name) }
+                bodyRule = id
             } else {
-                // star ::= item star | ε
-                let star = helper("star", [])
-                bodies[Int(star)] = [item + [.rule(star)], []]
-                out.append(.rule(star))
+                bodyRule = helper("rep", try alternatives(body))
             }
-            return out
+            return [.loop(body: bodyRule, min: Int32(clamping: min), max: Int32(clamping: max ?? -1))]
         }
     }
 

@@ -5,19 +5,23 @@
 // so equal stacks share one id, sets of stacks are sorted id arrays, and probing a token (which
 // creates nodes) can be undone by truncating the arena.
 
-/// Hash-consed stack nodes: node = (top position, rest of the stack). Node -1 is the empty stack.
+/// Hash-consed stack nodes: node = (top position, loop count, rest of the stack). Node −1 is the
+/// empty stack. The count is the completed iterations when the position is a loop element, else 0.
 /// Nodes live as long as their matcher (one request), so state ids stay valid for the memo tables.
 struct StackArena {
+    private struct Key: Hashable { let position: Int32, count: Int32, parent: Int32 }
     private(set) var position: [Int32] = []
+    private(set) var count: [Int32] = []
     private(set) var parent: [Int32] = []
-    private var index: [UInt64: Int32] = [:]
+    private var index: [Key: Int32] = [:]
 
-    /// The node for `position` on top of `parent`, creating it if new.
-    mutating func node(_ position: Int32, _ parent: Int32) -> Int32 {
-        let key = UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))
+    /// The node for `position` (with loop `count`) on top of `parent`, creating it if new.
+    mutating func node(_ position: Int32, _ parent: Int32, count: Int32 = 0) -> Int32 {
+        let key = Key(position: position, count: count, parent: parent)
         if let existing = index[key] { return existing }
         let id = Int32(self.position.count)
         self.position.append(position)
+        self.count.append(count)
         self.parent.append(parent)
         index[key] = id
         return id
@@ -145,6 +149,20 @@ public final class GrammarMatcher {
             for start in grammar.alternatives[Int(r)] {
                 expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, depth: depth + 1)
             }
+        case .loop(let body, let min, let max):
+            let done = arena.count[Int(node)]
+            let below = arena.parent[Int(node)]
+            if done >= min {
+                expand(arena.node(p + 1, below), into: &ready, accepting: &accepting, depth: depth + 1)
+            }
+            if max < 0 || done < max {
+                // Unbounded loops count only up to `min`: beyond it every count behaves the same.
+                let after = max < 0 ? Swift.min(done + 1, min) : done + 1
+                let returnNode = arena.node(p, below, count: after)
+                for start in grammar.alternatives[Int(body)] {
+                    expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, depth: depth + 1)
+                }
+            }
         }
     }
 
@@ -177,12 +195,19 @@ public final class GrammarMatcher {
         return s >= 0 ? completionCost(states[Int(s)]) : nil
     }
 
-    /// Σ over the stack's frames of the bytes left in each frame's alternative.
+    /// Σ over the stack's frames of the bytes left in each frame's alternative (a loop frame still
+    /// owes its missing iterations).
     private func stackCost(_ node: Int32) -> Int {
         var total = 0
         var n = node
         while n >= 0 {
-            total = min(ByteGrammar.unreachable, total + grammar.restCost[Int(arena.position[Int(n)])])
+            let p = Int(arena.position[Int(n)])
+            var frame = grammar.restCost[p]
+            if case .loop(let body, let min, _) = grammar.elements[p] {
+                let owed = Swift.max(0, Int(min) - Int(arena.count[Int(n)]))
+                frame = grammar.restCost[p + 1] + owed * Swift.min(ByteGrammar.unreachable, grammar.ruleCost[Int(body)])
+            }
+            total = Swift.min(ByteGrammar.unreachable, total + frame)
             n = arena.parent[Int(n)]
         }
         return total
