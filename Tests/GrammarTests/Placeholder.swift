@@ -1,3 +1,0 @@
-import Testing
-@testable import Grammar
-@Test func placeholder() { #expect(Bool(true)) }
