@@ -72,7 +72,7 @@ public final class ConstrainedDecoder {
     public var fastPathLimit = 32
     /// Shortest forced run worth a jump-forward batch.
     public var jumpForwardMinimumBytes = 2
-    private var mask: [Bool] = []
+    private var mask = TokenMask(count: 0)
     private var candidates: [Float] = []
 
     /// A decoder over `transformer` whose vocabulary comes from `tokenizer`.

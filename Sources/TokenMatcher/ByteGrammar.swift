@@ -5,7 +5,7 @@
 import Grammar
 
 /// One step of a compiled alternative.
-enum ByteElement: Equatable, Sendable {
+enum ByteElement: Hashable, Sendable {
     /// One byte in lo...hi.
     case range(UInt8, UInt8)
     /// A rule, by id.
@@ -55,6 +55,8 @@ public struct ByteGrammar: Sendable {
     let ruleCost: [Int]
     /// Position → fewest bytes from that element to the end of its alternative.
     let restCost: [Int]
+    /// Token-mask entries computed so far, shared by every matcher (and copy) of this grammar.
+    let maskCache = MaskCache()
 
     /// "Cannot terminate": large enough to lose every comparison, small enough not to overflow a sum.
     static let unreachable = Int.max / 4
@@ -207,6 +209,8 @@ private struct Builder {
     var ids: [String: Int32] = [:]
     var names: [String] = []
     var bodies: [[[ByteElement]]?] = []
+    /// Helper rules by content, so identical helpers (e.g. every string's character rule) are one rule.
+    var helperIDs: [[[ByteElement]]: Int32] = [:]
 
     mutating func id(for name: String) -> Int32 {
         if let id = ids[name] { return id }
@@ -219,9 +223,11 @@ private struct Builder {
 
     /// A new helper rule with the given alternatives.
     mutating func helper(_ hint: String, _ alternatives: [[ByteElement]]) -> Int32 {
+        if let existing = helperIDs[alternatives] { return existing }
         let id = Int32(names.count)
         names.append("_\(hint)\(id)")
         bodies.append(alternatives)
+        helperIDs[alternatives] = id
         return id
     }
 

@@ -34,8 +34,11 @@ public struct MatcherState: Hashable, Sendable {
     var ready: [Int32]
     /// True when some stack is empty: the bytes so far form a complete match.
     public var accepting: Bool
+    /// True when some stack ran into the context sentinel (only in mask-cache simulations, where the
+    /// part of the stack below a loop is cut off): what follows depends on the real stack.
+    var context: Bool = false
     /// True when no continuation and no completion is possible.
-    public var isDead: Bool { ready.isEmpty && !accepting }
+    public var isDead: Bool { ready.isEmpty && !accepting && !context }
     /// True when some stack can take another byte.
     public var canContinue: Bool { !ready.isEmpty }
 }
@@ -69,9 +72,9 @@ public final class GrammarMatcher {
         continuable = []
         transitions = []
         var ready: [Int32] = []
-        var accepting = false
+        var accepting = false, context = false
         for start in grammar.alternatives[Int(grammar.root)] {
-            expand(arena.node(start, -1), into: &ready, accepting: &accepting)
+            expand(arena.node(start, -1), into: &ready, accepting: &accepting, context: &context)
         }
         history = [intern(MatcherState(ready: Self.sortedUnique(ready), accepting: accepting))]
     }
@@ -83,7 +86,7 @@ public final class GrammarMatcher {
     var currentID: Int32 { history[history.count - 1] }
 
     /// The id of `state`, interning it if new.
-    private func intern(_ state: MatcherState) -> Int32 {
+    func intern(_ state: MatcherState) -> Int32 {
         if let id = stateIDs[state] { return id }
         let id = Int32(states.count)
         states.append(state)
@@ -110,7 +113,7 @@ public final class GrammarMatcher {
     func canContinue(_ id: Int32) -> Bool { continuable[Int(id)] }
 
     /// The state id after `bytes` from state `id`, or −1.
-    private func run<C: Collection>(_ id: Int32, _ bytes: C) -> Int32 where C.Element == UInt8 {
+    func run<C: Collection>(_ id: Int32, _ bytes: C) -> Int32 where C.Element == UInt8 {
         var s = id
         for b in bytes {
             s = next(s, b)
@@ -125,42 +128,49 @@ public final class GrammarMatcher {
     /// The state after `byte` from `state` (dead if the byte is not allowed).
     func advance(_ state: MatcherState, _ byte: UInt8) -> MatcherState {
         var ready: [Int32] = []
-        var accepting = false
+        var accepting = false, context = false
         for node in state.ready {
             let p = Int(arena.position[Int(node)])
             guard case .range(let lo, let hi) = grammar.elements[p], lo <= byte, byte <= hi else { continue }
-            expand(arena.node(Int32(p + 1), arena.parent[Int(node)]), into: &ready, accepting: &accepting)
+            expand(arena.node(Int32(p + 1), arena.parent[Int(node)]), into: &ready, accepting: &accepting, context: &context)
         }
-        return MatcherState(ready: Self.sortedUnique(ready), accepting: accepting)
+        return MatcherState(ready: Self.sortedUnique(ready), accepting: accepting, context: context)
     }
 
-    /// Follows `.end` and rule references from `node` until every stack waits on a byte range.
-    private func expand(_ node: Int32, into ready: inout [Int32], accepting: inout Bool, depth: Int = 0) {
-        guard node >= 0 else { accepting = true; return }
+    /// Follows `.end`, rule references and loops from `node` until every stack waits on a byte range.
+    /// Node −1 (empty stack) means a complete match; node −2 is the context sentinel of a cut stack.
+    func expand(_ node: Int32, into ready: inout [Int32], accepting: inout Bool, context: inout Bool, depth: Int = 0) {
+        guard node >= 0 else {
+            if node == -1 { accepting = true } else { context = true }
+            return
+        }
         guard depth < 4096 else { return }   // only reachable through nullable cycles, which compile refuses
         let p = arena.position[Int(node)]
         switch grammar.elements[Int(p)] {
         case .range:
             ready.append(node)
         case .end:
-            expand(arena.parent[Int(node)], into: &ready, accepting: &accepting, depth: depth + 1)
+            expand(arena.parent[Int(node)], into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
         case .rule(let r):
             let returnNode = arena.node(p + 1, arena.parent[Int(node)])
             for start in grammar.alternatives[Int(r)] {
-                expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, depth: depth + 1)
+                expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
             }
         case .loop(let body, let min, let max):
             let done = arena.count[Int(node)]
             let below = arena.parent[Int(node)]
             if done >= min {
-                expand(arena.node(p + 1, below), into: &ready, accepting: &accepting, depth: depth + 1)
+                // A loop frame sitting on the sentinel exits into the (cut-off) context.
+                if below == -2 { context = true } else {
+                    expand(arena.node(p + 1, below), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
+                }
             }
             if max < 0 || done < max {
                 // Unbounded loops count only up to `min`: beyond it every count behaves the same.
                 let after = max < 0 ? Swift.min(done + 1, min) : done + 1
                 let returnNode = arena.node(p, below, count: after)
                 for start in grammar.alternatives[Int(body)] {
-                    expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, depth: depth + 1)
+                    expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
                 }
             }
         }

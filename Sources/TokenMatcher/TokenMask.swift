@@ -1,5 +1,15 @@
-// Which tokens the grammar allows next: a trie over every token's bytes, walked with the parser state
-// so that tokens sharing a prefix share the work.
+// Which tokens the grammar allows next.
+//
+// A state's mask is the union of its stacks' masks. For one stack, the part above its topmost loop
+// frame (plus that frame, with the iteration count normalised) decides most tokens on its own — the
+// adaptive token-mask cache of xgrammar: tokens that stay inside that part are accepted or rejected
+// whatever lies below, and only tokens that leave the loop need the real stack. A cache entry holds
+// the context-independent accepted set as a bitset, and the trie nodes where the context takes over;
+// at run time those few subtrees are walked with the real stack. Entries live in the grammar, so
+// every request (and every string field sharing the same body rule) reuses them.
+
+import Foundation
+import Synchronization
 
 /// The model's vocabulary as bytes, with a trie for mask computation.
 public struct TokenVocabulary: Sendable {
@@ -7,6 +17,10 @@ public struct TokenVocabulary: Sendable {
     public let tokens: [[UInt8]]
     /// Tokens that end generation; allowed exactly when the output is a complete match.
     public let endOfGeneration: Set<Int>
+    /// Identifies this vocabulary in the grammars' mask caches.
+    public let id: Int
+    /// The longest token in bytes (bounds how far one token can move a loop's count).
+    public let maxTokenLength: Int
     // Trie in compressed form: node n's children are childByte/childNode[childStart[n] ..< childStart[n+1]].
     let childStart: [Int32]
     let childByte: [UInt8]
@@ -15,10 +29,14 @@ public struct TokenVocabulary: Sendable {
     let endingStart: [Int32]
     let endingIDs: [Int32]
 
+    private static let nextID = Atomic<Int>(1)
+
     /// A vocabulary of `tokens` (bytes per id; pass `[]` for ids the grammar must never emit).
     public init(tokens: [[UInt8]], endOfGeneration: Set<Int>) {
         self.tokens = tokens
         self.endOfGeneration = endOfGeneration
+        self.id = Self.nextID.add(1, ordering: .relaxed).newValue
+        self.maxTokenLength = tokens.map(\.count).max() ?? 0
         var children: [[UInt8: Int32]] = [[:]]
         var ending: [[Int32]] = [[]]
         for (id, bytes) in tokens.enumerated() where !bytes.isEmpty {
@@ -56,48 +74,128 @@ public struct TokenVocabulary: Sendable {
     public var trieNodeCount: Int { endingStart.count - 1 }
 }
 
-/// The trie's arrays as raw buffers for the duration of one walk (no reference counting per node).
-private struct TrieView {
-    let childStart: UnsafeBufferPointer<Int32>
-    let childByte: UnsafeBufferPointer<UInt8>
-    let childNode: UnsafeBufferPointer<Int32>
-    let endingStart: UnsafeBufferPointer<Int32>
-    let endingIDs: UnsafeBufferPointer<Int32>
+/// One cached stack shape: what it accepts whatever lies below, and where the real stack must decide.
+struct MaskEntry: Sendable {
+    /// Tokens accepted without looking below the cut.
+    let accepted: TokenMask
+    /// Trie nodes (with the bytes leading to them) whose subtrees depend on the stack below the cut.
+    let contextual: [(node: Int32, prefix: [UInt8])]
+}
+
+/// Mask entries of one grammar, per vocabulary and stack shape; shared by all matchers of the grammar.
+final class MaskCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Int: [[Int32]: MaskEntry]] = [:]
+
+    func entry(vocabulary: Int, key: [Int32]) -> MaskEntry? {
+        lock.lock(); defer { lock.unlock() }
+        return entries[vocabulary]?[key]
+    }
+
+    func store(_ entry: MaskEntry, vocabulary: Int, key: [Int32]) {
+        lock.lock(); defer { lock.unlock() }
+        entries[vocabulary, default: [:]][key] = entry
+    }
 }
 
 extension GrammarMatcher {
-    /// Marks in `mask` (one flag per token id) every token allowed after the current state:
-    /// tokens whose bytes can follow, and end-of-generation tokens if the output is complete.
-    public func allowedTokens(_ vocabulary: TokenVocabulary, into mask: inout [Bool]) {
-        if mask.count != vocabulary.count { mask = [Bool](repeating: false, count: vocabulary.count) }
-        mask.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
-        if state.accepting { for id in vocabulary.endOfGeneration where id < mask.count { mask[id] = true } }
-        mask.withUnsafeMutableBufferPointer { out in
-            vocabulary.childStart.withUnsafeBufferPointer { childStart in
-                vocabulary.childByte.withUnsafeBufferPointer { childByte in
-                    vocabulary.childNode.withUnsafeBufferPointer { childNode in
-                        vocabulary.endingStart.withUnsafeBufferPointer { endingStart in
-                            vocabulary.endingIDs.withUnsafeBufferPointer { endingIDs in
-                                let trie = TrieView(childStart: childStart, childByte: childByte, childNode: childNode,
-                                                    endingStart: endingStart, endingIDs: endingIDs)
-                                walk(trie, node: 0, state: currentID, mask: out)
-                            }
-                        }
-                    }
-                }
+    /// Sets `mask` to every token allowed after the current state: tokens whose bytes can follow, and
+    /// end-of-generation tokens if the output is complete.
+    public func allowedTokens(_ vocabulary: TokenVocabulary, into mask: inout TokenMask) {
+        if mask.count != vocabulary.count { mask = TokenMask(count: vocabulary.count) } else { mask.removeAll() }
+        let current = state
+        if current.accepting { for id in vocabulary.endOfGeneration where id < mask.count { mask.insert(id) } }
+        for node in current.ready {
+            let (key, boundary) = shapeKey(node, cap: Int32(vocabulary.maxTokenLength + 1))
+            let entry = grammar.maskCache.entry(vocabulary: vocabulary.id, key: key)
+                ?? computeEntry(node, boundary: boundary, key: key, vocabulary: vocabulary)
+            mask.formUnion(entry.accepted)
+            if entry.contextual.isEmpty { continue }
+            let single = intern(MatcherState(ready: [node], accepting: false))
+            for (root, prefix) in entry.contextual {
+                let s = run(single, prefix)
+                if s >= 0 { markSubtree(vocabulary, node: root, state: s, mask: &mask) }
             }
         }
     }
 
-    private func walk(_ trie: TrieView, node: Int32, state: Int32, mask: UnsafeMutableBufferPointer<Bool>) {
-        let lo = Int(trie.childStart[Int(node)]), hi = Int(trie.childStart[Int(node) + 1])
-        guard lo < hi else { return }
+    /// The cache key of a stack: positions from the top down to the topmost loop frame, which is
+    /// recorded as (body, owed iterations, room left) capped at `cap` (no token can move a count
+    /// further), so every loop over the same body at a like count shares one entry. Returns the loop
+    /// frame's node as the cut, or nil when the stack has no loop (then the key is the whole stack).
+    private func shapeKey(_ node: Int32, cap: Int32) -> (key: [Int32], boundary: Int32?) {
+        var key: [Int32] = []
+        var n = node
+        while n >= 0 {
+            let p = arena.position[Int(n)]
+            if case .loop(let body, let min, let max) = grammar.elements[Int(p)] {
+                let done = arena.count[Int(n)]
+                let owed = Swift.min(Swift.max(0, min - done), cap)
+                let room = max < 0 ? cap : Swift.min(max - done, cap)
+                key += [-3, body, owed, room]
+                return (key, n)
+            }
+            key.append(p)
+            n = arena.parent[Int(n)]
+        }
+        key.append(-1)
+        return (key, nil)
+    }
+
+    /// Walks the trie from the stack cut at `boundary` (its bottom replaced by the context sentinel)
+    /// and classifies every token; stores and returns the entry.
+    private func computeEntry(_ node: Int32, boundary: Int32?, key: [Int32], vocabulary: TokenVocabulary) -> MaskEntry {
+        var top = node
+        if let boundary {
+            var frames: [Int32] = []
+            var n = node
+            while n != boundary { frames.append(n); n = arena.parent[Int(n)] }
+            var copy = arena.node(arena.position[Int(boundary)], -2, count: arena.count[Int(boundary)])
+            for f in frames.reversed() { copy = arena.node(arena.position[Int(f)], copy, count: arena.count[Int(f)]) }
+            top = copy
+        }
+        let start = intern(MatcherState(ready: [top], accepting: false))
+        var accepted = TokenMask(count: vocabulary.count)
+        var contextual: [(node: Int32, prefix: [UInt8])] = []
+        var path: [UInt8] = []
+        classify(vocabulary, trieNode: 0, state: start, touched: false, path: &path, accepted: &accepted, contextual: &contextual)
+        let entry = MaskEntry(accepted: accepted, contextual: contextual)
+        grammar.maskCache.store(entry, vocabulary: vocabulary.id, key: key)
+        return entry
+    }
+
+    /// Depth-first over the trie with the cut stack: tokens that end on a live state are accepted;
+    /// where the walk dies after the loop could have been left, the subtree belongs to the context.
+    private func classify(_ v: TokenVocabulary, trieNode: Int32, state: Int32, touched: Bool, path: inout [UInt8],
+                          accepted: inout TokenMask, contextual: inout [(node: Int32, prefix: [UInt8])]) {
+        let lo = Int(v.childStart[Int(trieNode)]), hi = Int(v.childStart[Int(trieNode) + 1])
         for i in lo..<hi {
-            let after = next(state, trie.childByte[i])
-            if after < 0 { continue }
-            let child = Int(trie.childNode[i])
-            for k in Int(trie.endingStart[child])..<Int(trie.endingStart[child + 1]) { mask[Int(trie.endingIDs[k])] = true }
-            if canContinue(after) { walk(trie, node: Int32(child), state: after, mask: mask) }
+            let byte = v.childByte[i], child = v.childNode[i]
+            let after = next(state, byte)
+            let live = after >= 0 && canContinue(after)
+            let complete = after >= 0 && states[Int(after)].accepting
+            let reached = touched || (after >= 0 && states[Int(after)].context)
+            if live || complete {
+                for k in Int(v.endingStart[Int(child)])..<Int(v.endingStart[Int(child) + 1]) { accepted.insert(Int(v.endingIDs[k])) }
+            }
+            if live {
+                path.append(byte)
+                classify(v, trieNode: child, state: after, touched: reached, path: &path, accepted: &accepted, contextual: &contextual)
+                path.removeLast()
+            } else if reached {
+                contextual.append((child, path + [byte]))
+            }
+        }
+    }
+
+    /// Marks the tokens at and below trie `node`, reached with real state `state`.
+    private func markSubtree(_ v: TokenVocabulary, node: Int32, state: Int32, mask: inout TokenMask) {
+        for k in Int(v.endingStart[Int(node)])..<Int(v.endingStart[Int(node) + 1]) { mask.insert(Int(v.endingIDs[k])) }
+        guard canContinue(state) else { return }
+        let lo = Int(v.childStart[Int(node)]), hi = Int(v.childStart[Int(node) + 1])
+        for i in lo..<hi {
+            let after = next(state, v.childByte[i])
+            if after >= 0 { markSubtree(v, node: v.childNode[i], state: after, mask: &mask) }
         }
     }
 
