@@ -193,8 +193,3 @@ public final class ConstrainedDecoder {
         return accepted
     }
 }
-
-extension MatcherState {
-    /// True when the output is complete and nothing can follow it.
-    public var isComplete: Bool { accepting && !canContinue }
-}

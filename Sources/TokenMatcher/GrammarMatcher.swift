@@ -41,6 +41,8 @@ public struct MatcherState: Hashable, Sendable {
     public var isDead: Bool { ready.isEmpty && !accepting && !context }
     /// True when some stack can take another byte.
     public var canContinue: Bool { !ready.isEmpty }
+    /// True when the output is complete and nothing can follow it.
+    public var isComplete: Bool { accepting && !canContinue }
 }
 
 /// Matches bytes against a compiled grammar, one step at a time, with rollback.
