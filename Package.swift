@@ -54,10 +54,13 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "GrammarTests", dependencies: ["Grammar"]),
-        .testTarget(name: "SchemaGrammarTests", dependencies: ["SchemaGrammar", "JSON", "Grammar"]),
+        .testTarget(name: "SchemaGrammarTests", dependencies: ["SchemaGrammar", "JSON", "Grammar"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenMatcherTests", dependencies: ["TokenMatcher", "Grammar", "Tokenizer", "GGUF"]),
-        .testTarget(name: "ToolCallsTests", dependencies: ["ToolCalls", "JSON", "Grammar", "SchemaGrammar"]),
-        .testTarget(name: "RouterTests", dependencies: ["Router", "Inference", "TokenMatcher", "Grammar", "Tokenizer", "GGUF"]),
+        .testTarget(name: "ToolCallsTests", dependencies: ["ToolCalls", "JSON", "Grammar", "SchemaGrammar"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RouterTests", dependencies: ["Router", "Inference", "TokenMatcher", "Grammar", "Tokenizer", "GGUF",
+                                                       "ToolCalls", "SchemaGrammar", "JSON"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PropertyTests", dependencies: ["SchemaGrammar", "ToolCalls", "JSON", "Grammar", "TokenMatcher", "Tokenizer", "GGUF"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
     ]
 )

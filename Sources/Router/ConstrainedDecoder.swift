@@ -58,6 +58,9 @@ public struct ConstrainedResult: Sendable {
     public var decodeSeconds: Double = 0
     /// Seconds in grammar work (checks, masks, forced bytes).
     public var maskSeconds: Double = 0
+
+    /// An empty result, to fill in or to sum others into.
+    public init() {}
 }
 
 /// Drives a `Transformer` greedily under a compiled grammar.

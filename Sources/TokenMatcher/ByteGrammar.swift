@@ -61,6 +61,15 @@ public struct ByteGrammar: Sendable {
     /// "Cannot terminate": large enough to lose every comparison, small enough not to overflow a sum.
     static let unreachable = Int.max / 4
 
+    /// a + b, saturating at `unreachable`.
+    static func add(_ a: Int, _ b: Int) -> Int { min(unreachable, min(a, unreachable) + min(b, unreachable)) }
+
+    /// count · cost, saturating at `unreachable`.
+    static func times(_ count: Int, _ cost: Int) -> Int {
+        if count == 0 || cost == 0 { return 0 }
+        return cost >= unreachable / count ? unreachable : count * cost
+    }
+
     /// Fewest bytes per rule (fixed point) and per position (suffix sums within each alternative).
     private static func costs(elements: [ByteElement], alternatives: [[Int32]]) -> (rules: [Int], rest: [Int]) {
         var rule = [Int](repeating: unreachable, count: alternatives.count)
@@ -70,9 +79,9 @@ public struct ByteGrammar: Sendable {
             while true {
                 switch elements[p] {
                 case .end: return total
-                case .range: total += 1
-                case .rule(let r): total = min(unreachable, total + rule[Int(r)])
-                case .loop(let body, let low, _): total = min(unreachable, total + Int(low) * min(unreachable, rule[Int(body)]))
+                case .range: total = add(total, 1)
+                case .rule(let r): total = add(total, rule[Int(r)])
+                case .loop(let body, let low, _): total = add(total, times(Int(low), rule[Int(body)]))
                 }
                 p += 1
             }
@@ -91,9 +100,9 @@ public struct ByteGrammar: Sendable {
         while p >= 0 {
             switch elements[p] {
             case .end: running = 0
-            case .range: running = min(unreachable, running + 1)
-            case .rule(let r): running = min(unreachable, running + rule[Int(r)])
-            case .loop(let body, let low, _): running = min(unreachable, running + Int(low) * min(unreachable, rule[Int(body)]))
+            case .range: running = add(running, 1)
+            case .rule(let r): running = add(running, rule[Int(r)])
+            case .loop(let body, let low, _): running = add(running, times(Int(low), rule[Int(body)]))
             }
             rest[p] = running
             p -= 1

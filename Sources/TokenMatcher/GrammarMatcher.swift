@@ -53,8 +53,9 @@ public final class GrammarMatcher {
     /// Interned states: id → state, state → id.
     private(set) var states: [MatcherState] = []
     private var stateIDs: [MatcherState: Int32] = [:]
-    /// Per state id: can some stack take another byte (a flat copy of `states[id].canContinue`).
-    private var continuable: [Bool] = []
+    /// Per state id: bit 0 some stack can take another byte, bit 1 accepting, bit 2 reached the
+    /// context sentinel (flat copies of the state's flags, so hot loops touch no arrays of arrays).
+    private var flags: [UInt8] = []
     /// Memoised transitions, 256 per state: next state id, −1 when the byte is refused, −2 not yet known.
     private var transitions: [Int32] = []
     /// State id after each accepted chunk; the last is the current state.
@@ -71,7 +72,7 @@ public final class GrammarMatcher {
         arena = StackArena()
         states = []
         stateIDs = [:]
-        continuable = []
+        flags = []
         transitions = []
         var ready: [Int32] = []
         var accepting = false, context = false
@@ -93,7 +94,7 @@ public final class GrammarMatcher {
         let id = Int32(states.count)
         states.append(state)
         stateIDs[state] = id
-        continuable.append(state.canContinue)
+        flags.append((state.canContinue ? 1 : 0) | (state.accepting ? 2 : 0) | (state.context ? 4 : 0))
         transitions.append(contentsOf: repeatElement(-2, count: 256))
         return id
     }
@@ -112,7 +113,15 @@ public final class GrammarMatcher {
 
     /// True when state `id` can take another byte.
     @inline(__always)
-    func canContinue(_ id: Int32) -> Bool { continuable[Int(id)] }
+    func canContinue(_ id: Int32) -> Bool { flags[Int(id)] & 1 != 0 }
+
+    /// True when state `id` is a complete match.
+    @inline(__always)
+    func isAccepting(_ id: Int32) -> Bool { flags[Int(id)] & 2 != 0 }
+
+    /// True when state `id` reached the context sentinel.
+    @inline(__always)
+    func reachedContext(_ id: Int32) -> Bool { flags[Int(id)] & 4 != 0 }
 
     /// The state id after `bytes` from state `id`, or −1.
     func run<C: Collection>(_ id: Int32, _ bytes: C) -> Int32 where C.Element == UInt8 {
@@ -162,10 +171,7 @@ public final class GrammarMatcher {
             let done = arena.count[Int(node)]
             let below = arena.parent[Int(node)]
             if done >= min {
-                // A loop frame sitting on the sentinel exits into the (cut-off) context.
-                if below == -2 { context = true } else {
-                    expand(arena.node(p + 1, below), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
-                }
+                expand(arena.node(p + 1, below), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
             }
             if max < 0 || done < max {
                 // Unbounded loops count only up to `min`: beyond it every count behaves the same.
@@ -217,9 +223,9 @@ public final class GrammarMatcher {
             var frame = grammar.restCost[p]
             if case .loop(let body, let min, _) = grammar.elements[p] {
                 let owed = Swift.max(0, Int(min) - Int(arena.count[Int(n)]))
-                frame = grammar.restCost[p + 1] + owed * Swift.min(ByteGrammar.unreachable, grammar.ruleCost[Int(body)])
+                frame = ByteGrammar.add(grammar.restCost[p + 1], ByteGrammar.times(owed, grammar.ruleCost[Int(body)]))
             }
-            total = Swift.min(ByteGrammar.unreachable, total + frame)
+            total = ByteGrammar.add(total, frame)
             n = arena.parent[Int(n)]
         }
         return total

@@ -121,8 +121,10 @@ extension GrammarMatcher {
 
     /// The cache key of a stack: positions from the top down to the topmost loop frame, which is
     /// recorded as (body, owed iterations, room left) capped at `cap` (no token can move a count
-    /// further), so every loop over the same body at a like count shares one entry. Returns the loop
-    /// frame's node as the cut, or nil when the stack has no loop (then the key is the whole stack).
+    /// further) followed by the elements after the loop in its alternative (by content, e.g. a
+    /// string's closing quote), so every string field over the same body at a like count shares one
+    /// entry. Returns the loop frame's node as the cut (the context starts where that alternative
+    /// ends), or nil when the stack has no loop (then the key is the whole stack).
     private func shapeKey(_ node: Int32, cap: Int32) -> (key: [Int32], boundary: Int32?) {
         var key: [Int32] = []
         var n = node
@@ -133,6 +135,17 @@ extension GrammarMatcher {
                 let owed = Swift.min(Swift.max(0, min - done), cap)
                 let room = max < 0 ? cap : Swift.min(max - done, cap)
                 key += [-3, body, owed, room]
+                var q = Int(p) + 1
+                while true {
+                    switch grammar.elements[q] {
+                    case .range(let lo, let hi): key += [-4, Int32(lo), Int32(hi)]
+                    case .rule(let r): key += [-5, r]
+                    case .loop(let b, let lo, let hi): key += [-6, b, lo, hi]
+                    case .end: key.append(-7)
+                    }
+                    if grammar.elements[q] == .end { break }
+                    q += 1
+                }
                 return (key, n)
             }
             key.append(p)
@@ -173,8 +186,8 @@ extension GrammarMatcher {
             let byte = v.childByte[i], child = v.childNode[i]
             let after = next(state, byte)
             let live = after >= 0 && canContinue(after)
-            let complete = after >= 0 && states[Int(after)].accepting
-            let reached = touched || (after >= 0 && states[Int(after)].context)
+            let complete = after >= 0 && isAccepting(after)
+            let reached = touched || (after >= 0 && reachedContext(after))
             if live || complete {
                 for k in Int(v.endingStart[Int(child)])..<Int(v.endingStart[Int(child) + 1]) { accepted.insert(Int(v.endingIDs[k])) }
             }

@@ -4,7 +4,10 @@ import ArgumentParser
 import Foundation
 import GGUF
 import Inference
+import Router
+import TokenMatcher
 import Tokenizer
+import ToolCalls
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Greedy decoding of a raw prompt (control tokens parsed).")
@@ -13,7 +16,10 @@ struct GenerateCommand: ParsableCommand {
     var model: String?
 
     @Option(name: .customLong("raw-prompt"), help: "The prompt, already in the model's chat format; control tokens are parsed.")
-    var rawPrompt: String
+    var rawPrompt: String?
+
+    @Option(help: "A plain request, rendered with the catalogue's system prompt in the model's chat format (needs --catalogue).")
+    var input: String?
 
     @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.")
     var maxTokens: Int = 128
@@ -21,14 +27,37 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: prompt_ids, ids, text, top_logits (first step's ten largest).")
     var json = false
 
+    @Option(help: "Constrain the output to a call of this tool catalogue (FILE.tools.json).")
+    var catalogue: String?
+
+    @Option(help: "Constrain the output to this JSON Schema (FILE.json).")
+    var schema: String?
+
+    @Option(help: "Constrain the output to this GBNF grammar (FILE.gbnf).")
+    var grammar: String?
+
     func validate() throws {
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard (rawPrompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --raw-prompt and --input") }
+        guard input == nil || catalogue != nil else { throw ValidationError("--input needs --catalogue (it renders the catalogue's prompt)") }
+    }
+
+    /// The prompt text: the raw prompt, or the request rendered with the catalogue's prompt.
+    func promptText(template: ChatTemplate) throws -> String {
+        if let rawPrompt { return rawPrompt }
+        guard let input, let catalogue else { return "" }
+        let tools: ToolCatalogue
+        do { tools = try ToolCatalogue(contentsOf: catalogue) } catch { throw CLIError("\(catalogue): \(error)") }
+        return PromptRenderer.render(catalogue: tools, input: input, template: template)
     }
 
     func run() throws {
+        let source = try GrammarSource.from(catalogue: catalogue, schema: schema, grammar: grammar)
+        let compiled = try source?.byteGrammar()
         let engine = try Engine.load(ModelLocator.resolve(model))
-        let promptIDs = engine.tokenizer.encode(rawPrompt, parseSpecial: true)
+        let promptIDs = engine.tokenizer.encode(try promptText(template: engine.chatTemplate), parseSpecial: true)
         guard !promptIDs.isEmpty else { throw CLIError("the prompt is empty") }
+        if let compiled { return try runConstrained(engine, promptIDs: promptIDs, grammar: compiled) }
         let cache = KVCache(config: engine.model.config, capacity: promptIDs.count + maxTokens)
         let generator = GreedyGenerator(transformer: engine.transformer, stopTokens: engine.tokenizer.endOfGenerationIDs)
         var stream = StreamingDecoder(tokenizer: engine.tokenizer)
@@ -51,11 +80,31 @@ struct GenerateCommand: ParsableCommand {
     }
 }
 
+extension GenerateCommand {
+    /// Greedy decoding under `grammar`; prints the complete output (or one JSON object with --json).
+    func runConstrained(_ engine: Engine, promptIDs: [Int], grammar: ByteGrammar) throws {
+        let cache = KVCache(config: engine.model.config, capacity: promptIDs.count + maxTokens + 1)
+        let decoder = ConstrainedDecoder(transformer: engine.transformer, tokenizer: engine.tokenizer)
+        let result: ConstrainedResult
+        do { result = try decoder.decode(prompt: promptIDs, grammar: grammar, maxTokens: maxTokens, cache: cache) } catch {
+            throw CLIError("constrained generation failed: \(error)")
+        }
+        if json {
+            print("{\"prompt_ids\": \(jsonArray(promptIDs)), \"ids\": \(jsonArray(result.ids)), \"text\": \(jsonString(result.text)), "
+                  + "\"sampled_tokens\": \(result.sampledTokens), \"forced_tokens\": \(result.forcedTokens), "
+                  + "\"first_candidate_hits\": \(result.firstCandidateHits), \"full_mask_steps\": \(result.fullMaskSteps)}")
+        } else {
+            print(result.text)
+        }
+    }
+}
+
 /// A loaded model with its tokenizer and forward pass, sharing one memory map.
 struct Engine {
     let model: LlamaModel
     let tokenizer: BPETokenizer
     let transformer: Transformer
+    let chatTemplate: ChatTemplate
 
     static func load(_ path: String) throws -> Engine {
         let file: GGUFFile
@@ -63,7 +112,9 @@ struct Engine {
         let model: LlamaModel, tokenizer: BPETokenizer
         do { model = try LlamaModel(file: file) } catch { throw CLIError("\(path): \(error)") }
         do { tokenizer = try BPETokenizer(gguf: file) } catch { throw CLIError("\(path): \(error)") }
-        return Engine(model: model, tokenizer: tokenizer, transformer: Transformer(model: model))
+        let template: ChatTemplate
+        do { template = try ChatTemplate(gguf: file) } catch { throw CLIError("\(path): \(error)") }
+        return Engine(model: model, tokenizer: tokenizer, transformer: Transformer(model: model), chatTemplate: template)
     }
 }
 

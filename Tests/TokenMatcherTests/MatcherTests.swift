@@ -115,6 +115,21 @@ struct GrammarMatcherTests {
         for bad in ["", "[", "[x,]", "[[x]", "xx"] { #expect(!matches(m, bad), "\(bad)") }
     }
 
+    /// Regression: costs of a loop over a rule defined later were multiplied while still "unreachable"
+    /// (Int.max / 4) during the fixed point, which overflowed for counts of 4 and more.
+    @Test("minimum lengths through loops over later rules saturate instead of overflowing")
+    func loopCosts() throws {
+        let grammar = try ByteGrammar(Grammar(rules: [
+            GrammarRule(name: "root", body: .sequence([.repeat(.ruleRef("pair"), min: 5, max: 9), lit("!")])),
+            GrammarRule(name: "pair", body: lit("ab")),
+        ]))
+        #expect(grammar.minimumLength == 11)
+        let m = GrammarMatcher(grammar: grammar)
+        #expect(m.completionCost(m.state) == 11)
+        #expect(m.accept(Array("abab".utf8)))
+        #expect(m.completionCost(m.state) == 7)
+    }
+
     @Test("compile errors are named")
     func compileErrors() {
         #expect(throws: MatcherCompileError.undefinedRule("nope")) { try ByteGrammar(Grammar(rules: [GrammarRule(name: "root", body: .ruleRef("nope"))])) }

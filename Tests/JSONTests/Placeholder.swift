@@ -1,3 +1,0 @@
-import Testing
-@testable import JSON
-@Test func placeholder() { #expect(Bool(true)) }

@@ -1,3 +1,0 @@
-import Testing
-@testable import SchemaGrammar
-@Test func placeholder() { #expect(Bool(true)) }

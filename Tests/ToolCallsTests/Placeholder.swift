@@ -1,3 +1,0 @@
-import Testing
-@testable import ToolCalls
-@Test func placeholder() { #expect(Bool(true)) }
