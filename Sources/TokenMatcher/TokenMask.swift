@@ -119,13 +119,14 @@ extension GrammarMatcher {
         }
     }
 
-    /// The cache key of a stack: positions from the top down to the topmost loop frame, which is
-    /// recorded as (body, owed iterations, room left) capped at `cap` (no token can move a count
-    /// further) followed by the elements after the loop in its alternative (by content, e.g. a
-    /// string's closing quote), so every string field over the same body at a like count shares one
-    /// entry. Returns the loop frame's node as the cut (the context starts where that alternative
-    /// ends), or nil when the stack has no loop (then the key is the whole stack).
-    private func shapeKey(_ node: Int32, cap: Int32) -> (key: [Int32], boundary: Int32?) {
+    /// The cache key of a stack, and where it is cut (the context lies below the cut).
+    /// - With a loop frame: positions from the top down to the topmost loop frame, which is recorded as
+    ///   (body, owed iterations, room left) capped at `cap` (no token can move a count further), then
+    ///   the elements after the loop in its alternative (by content, e.g. a string's closing quote).
+    ///   Every string field over the same body at a like count shares one entry.
+    /// - Without one: the top position alone, cut right below its own frame (xgrammar's per-position
+    ///   cache): tokens that stay inside the alternative are decided once, the rest by the real stack.
+    fileprivate func shapeKey(_ node: Int32, cap: Int32) -> (key: [Int32], boundary: Int32) {
         var key: [Int32] = []
         var n = node
         while n >= 0 {
@@ -151,22 +152,17 @@ extension GrammarMatcher {
             key.append(p)
             n = arena.parent[Int(n)]
         }
-        key.append(-1)
-        return (key, nil)
+        return ([arena.position[Int(node)], -8], node)
     }
 
     /// Walks the trie from the stack cut at `boundary` (its bottom replaced by the context sentinel)
     /// and classifies every token; stores and returns the entry.
-    private func computeEntry(_ node: Int32, boundary: Int32?, key: [Int32], vocabulary: TokenVocabulary) -> MaskEntry {
-        var top = node
-        if let boundary {
-            var frames: [Int32] = []
-            var n = node
-            while n != boundary { frames.append(n); n = arena.parent[Int(n)] }
-            var copy = arena.node(arena.position[Int(boundary)], -2, count: arena.count[Int(boundary)])
-            for f in frames.reversed() { copy = arena.node(arena.position[Int(f)], copy, count: arena.count[Int(f)]) }
-            top = copy
-        }
+    fileprivate func computeEntry(_ node: Int32, boundary: Int32, key: [Int32], vocabulary: TokenVocabulary) -> MaskEntry {
+        var frames: [Int32] = []
+        var n = node
+        while n != boundary { frames.append(n); n = arena.parent[Int(n)] }
+        var top = arena.node(arena.position[Int(boundary)], -2, count: arena.count[Int(boundary)])
+        for f in frames.reversed() { top = arena.node(arena.position[Int(f)], top, count: arena.count[Int(f)]) }
         let start = intern(MatcherState(ready: [top], accepting: false))
         var accepted = TokenMask(count: vocabulary.count)
         var contextual: [(node: Int32, prefix: [UInt8])] = []
@@ -217,5 +213,61 @@ extension GrammarMatcher {
         if vocabulary.endOfGeneration.contains(id) { return isAccepting }
         let bytes = vocabulary.tokens[id]
         return !bytes.isEmpty && canAccept(bytes)
+    }
+}
+
+extension ByteGrammar {
+    /// Fills the mask cache for `vocabulary` with the stack shapes every loop reaches at the start of
+    /// an iteration: each count that still owes iterations, the steady state (nothing owed, room beyond
+    /// any token), and every count of loops shorter than the longest token. Those are the shapes string
+    /// and array bodies sit in most of the time, so a first request then rarely misses. Meant for load
+    /// time (a daemon warms each catalogue once); returns the number of entries computed.
+    @discardableResult
+    public func prepareMasks(for vocabulary: TokenVocabulary) -> Int {
+        GrammarMatcher(grammar: self).warmLoops(vocabulary)
+    }
+}
+
+extension GrammarMatcher {
+    private func isLoop(_ position: Int32) -> Bool {
+        if case .loop = grammar.elements[Int(position)] { return true }
+        return false
+    }
+
+    fileprivate func warmLoops(_ vocabulary: TokenVocabulary) -> Int {
+        let cap = vocabulary.maxTokenLength + 1
+        var computed = 0
+        for (p, element) in grammar.elements.enumerated() {
+            guard case .loop(_, let min, let max) = element else { continue }
+            // Frame counts after an iteration: 1...min owe iterations; the steady count owes none.
+            var counts = Set(1...Swift.max(1, Swift.min(Int(min), cap)))
+            if max >= 0 && Int(max) - Int(min) < cap {
+                counts.formUnion(1...Swift.max(1, Int(max)))
+            }
+            counts.insert(Swift.max(1, Int(min)))
+            for frameCount in counts.sorted() where max < 0 || frameCount <= Int(max) {
+                var ready: [Int32] = []
+                var accepting = false, context = false
+                expand(arena.node(Int32(p), -2, count: Int32(frameCount - 1)), into: &ready, accepting: &accepting, context: &context)
+                for node in ready {
+                    let (key, boundary) = shapeKey(node, cap: Int32(cap))
+                    // Stacks that left the loop end on the sentinel: their shape is not one a real stack has.
+                    guard boundary != node || arena.parent[Int(node)] != -2 || isLoop(arena.position[Int(node)]) else { continue }
+                    guard grammar.maskCache.entry(vocabulary: vocabulary.id, key: key) == nil else { continue }
+                    _ = computeEntry(node, boundary: boundary, key: key, vocabulary: vocabulary)
+                    computed += 1
+                }
+            }
+        }
+        // Every byte position cut below its own frame: the shapes of stacks outside loops.
+        for (p, element) in grammar.elements.enumerated() {
+            guard case .range = element else { continue }
+            let node = arena.node(Int32(p), -2)
+            let key: [Int32] = [Int32(p), -8]
+            guard grammar.maskCache.entry(vocabulary: vocabulary.id, key: key) == nil else { continue }
+            _ = computeEntry(node, boundary: node, key: key, vocabulary: vocabulary)
+            computed += 1
+        }
+        return computed
     }
 }

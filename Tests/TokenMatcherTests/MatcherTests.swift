@@ -186,10 +186,13 @@ struct TokenMaskTests {
     func maskMatchesBruteForce() throws {
         let char = GrammarExpr.choice([cls([0x22...0x22, 0x5C...0x5C, 0...0x1F], negated: true), .sequence([lit("\\"), cls([0x22...0x22, 0x5C...0x5C])])])
         let root = GrammarExpr.sequence([lit("{\"tool\":\""), .choice([lit("track_order"), lit("escalate")]), lit("\",\"note\":\""), .repeat(char, min: 0, max: 8), lit("\"}")])
-        let grammar = try ByteGrammar(Grammar(rules: [GrammarRule(name: "root", body: root)]))
+        let fresh = try ByteGrammar(Grammar(rules: [GrammarRule(name: "root", body: root)]))
+        let warmed = try ByteGrammar(Grammar(rules: [GrammarRule(name: "root", body: root)]))
+        #expect(warmed.prepareMasks(for: Self.vocabulary) > 0)
         var mask = TokenMask(count: 0)
-        // Twice over: the second matcher of the same grammar answers from the shared mask cache.
-        for _ in 0..<2 {
+        // A fresh grammar twice over (the second matcher answers from the shared mask cache), then a
+        // grammar whose cache was filled ahead of time by `prepareMasks`.
+        for grammar in [fresh, fresh, warmed] {
             let m = GrammarMatcher(grammar: grammar)
             for text in ["{\"tool\":\"track_order\",\"note\":\"é\\\"x\"}", "{\"tool\":\"escalate\",\"note\":\"\"}", "{\"tool\":\"escalate\",\"note\":\"abcdefgh\"}"] {
                 m.reset()
