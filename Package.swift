@@ -50,17 +50,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers shared by the test targets (seeded randomness, fixture paths).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "GrammarTests", dependencies: ["Grammar"]),
+        .testTarget(name: "GrammarTests", dependencies: ["TestSupport", "Grammar"]),
         .testTarget(name: "SchemaGrammarTests", dependencies: ["SchemaGrammar", "JSON", "Grammar"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TokenMatcherTests", dependencies: ["TokenMatcher", "Grammar", "Tokenizer", "GGUF"]),
+        .testTarget(name: "TokenMatcherTests", dependencies: ["TestSupport", "TokenMatcher", "Grammar", "Tokenizer", "GGUF"]),
         .testTarget(name: "ToolCallsTests", dependencies: ["ToolCalls", "JSON", "Grammar", "SchemaGrammar"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RouterTests", dependencies: ["Router", "Inference", "TokenMatcher", "Grammar", "Tokenizer", "GGUF",
+        .testTarget(name: "RouterTests", dependencies: ["TestSupport", "Router", "Inference", "TokenMatcher", "Grammar", "Tokenizer", "GGUF",
                                                        "ToolCalls", "SchemaGrammar", "JSON"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PropertyTests", dependencies: ["SchemaGrammar", "ToolCalls", "JSON", "Grammar", "TokenMatcher", "Tokenizer", "GGUF"],
+        .testTarget(name: "PropertyTests", dependencies: ["TestSupport", "SchemaGrammar", "ToolCalls", "JSON", "Grammar", "TokenMatcher", "Tokenizer", "GGUF"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
     ]
 )

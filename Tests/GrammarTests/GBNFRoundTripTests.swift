@@ -1,19 +1,11 @@
 import Testing
+import TestSupport
 @testable import Grammar
 
 // Printer round trips over random IR, and a hand-written JSON grammar checked end to end.
 
-/// SplitMix64: a small deterministic generator so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The shared seeded generator, under the name these tests use.
+typealias SeededGenerator = SeededRandom
 
 /// Random grammars, including awkward characters, empty sequences and nested repeats.
 struct RandomGrammars {

@@ -4,17 +4,12 @@ import Foundation
 import GGUF
 import Inference
 import Tokenizer
+import TestSupport
 
 /// Paths and a lazily loaded copy of the default model (installed by scripts/setup).
 enum TestModel {
-    /// The package root, found from this file's path.
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// `$TOOLROUTER_MODEL`, else `<package root>/models/SmolLM2-135M-Instruct.Q4_1.gguf`.
-    static let path: String = {
-        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_MODEL"], !env.isEmpty { return env }
-        return packageRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    }()
+    /// The default model's path (see `TestPaths.model`).
+    static let path = TestPaths.model
 
     struct Loaded: Sendable {
         let file: GGUFFile
@@ -24,7 +19,7 @@ enum TestModel {
 
     /// The loaded model; throws with a message that says how to install it when it is missing.
     static func load() throws -> Loaded {
-        guard FileManager.default.fileExists(atPath: path) else { throw MissingModel(path: path) }
+        _ = try TestPaths.requireModel()
         return try shared.get()
     }
 
@@ -33,10 +28,7 @@ enum TestModel {
         return Loaded(file: file, model: try LlamaModel(file: file), tokenizer: try BPETokenizer(gguf: file))
     }
 
-    struct MissingModel: Error, CustomStringConvertible {
-        let path: String
-        var description: String { "default model not found at \(path): run scripts/setup first" }
-    }
+    typealias MissingModel = TestPaths.MissingModel
 
     /// A fixture file of this test target.
     static func fixture(_ name: String) throws -> URL {

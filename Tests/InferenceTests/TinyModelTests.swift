@@ -4,6 +4,7 @@
 import Foundation
 import GGUF
 import Testing
+import TestSupport
 @testable import Inference
 
 /// Shape of the tiny model: 2 layers, width 64, 4 query heads sharing 2 KV heads, FFN 96, vocab 80.
@@ -174,7 +175,7 @@ struct TinyModelTests {
 
     @Test("a truncated copy of the real model is a GGUF error, not a crash")
     func truncatedRealModel() throws {
-        guard FileManager.default.fileExists(atPath: TestModel.path) else { throw TestModel.MissingModel(path: TestModel.path) }
+        _ = try TestPaths.requireModel()
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: TestModel.path))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("toolrouter-tests-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

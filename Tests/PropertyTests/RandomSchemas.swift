@@ -1,6 +1,7 @@
 // A random generator of JSON Schemas over the keywords the compiler supports.
 
 import JSON
+import TestSupport
 
 /// Builds random schemas from a seeded generator; every schema it makes is one the compiler must accept.
 struct RandomSchemas {
@@ -87,17 +88,5 @@ struct RandomSchemas {
         if chance(60) { out.append((chance(30) ? "exclusiveMinimum" : "minimum", Self.n(low))) }
         if chance(60) { out.append((chance(30) ? "exclusiveMaximum" : "maximum", Self.n(low + int(2...5000)))) }
         return out
-    }
-}
-
-/// SplitMix64: a seeded generator so every failure reproduces from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

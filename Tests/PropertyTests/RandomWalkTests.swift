@@ -6,19 +6,15 @@ import GGUF
 import JSON
 import SchemaGrammar
 import Testing
+import TestSupport
 import TokenMatcher
 import Tokenizer
 import ToolCalls
 
 private enum Fixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let modelPath: String = {
-        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_MODEL"], !env.isEmpty { return env }
-        return root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    }()
     /// The real 49,152-token vocabulary: tokens end inside UTF-8 sequences, long tokens span JSON syntax.
     static let vocabulary: Result<TokenVocabulary, Error> = Result {
-        let tokenizer = try BPETokenizer(gguf: GGUFFile(path: modelPath))
+        let tokenizer = try BPETokenizer(gguf: GGUFFile(path: TestPaths.requireModel()))
         let tokens = (0..<tokenizer.vocabularySize).map { id -> [UInt8] in
             tokenizer.isControl(id) ? [] : ((try? tokenizer.tokenBytes(id)) ?? [])
         }

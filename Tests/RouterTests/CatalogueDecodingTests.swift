@@ -6,6 +6,7 @@ import Inference
 import JSON
 import SchemaGrammar
 import Testing
+import TestSupport
 import TokenMatcher
 import Tokenizer
 import ToolCalls
@@ -14,15 +15,10 @@ import ToolCalls
 @Suite("Demo requests under the catalogue grammars", .serialized)
 struct CatalogueDecodingTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let modelPath: String = {
-        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_MODEL"], !env.isEmpty { return env }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    }()
 
     @Test("every demo request yields a call that parses and validates", arguments: ["support", "devops"])
     func demoRequests(name: String) throws {
-        let file = try GGUFFile(path: Self.modelPath)
+        let file = try GGUFFile(path: TestPaths.requireModel())
         let model = try LlamaModel(file: file)
         let tokenizer = try BPETokenizer(gguf: file)
         let template = try ChatTemplate(gguf: file)

@@ -5,18 +5,14 @@ import GGUF
 import Grammar
 import Inference
 import Testing
+import TestSupport
 import TokenMatcher
 import Tokenizer
 @testable import Router
 
 private enum Model {
-    static let path: String = {
-        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_MODEL"], !env.isEmpty { return env }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    }()
     static let loaded: Result<(LlamaModel, BPETokenizer), Error> = Result {
-        let file = try GGUFFile(path: path)
+        let file = try GGUFFile(path: TestPaths.requireModel())
         return (try LlamaModel(file: file), try BPETokenizer(gguf: file))
     }
 }

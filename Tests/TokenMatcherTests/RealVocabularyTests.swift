@@ -4,19 +4,14 @@ import Foundation
 import GGUF
 import Grammar
 import Testing
+import TestSupport
 import Tokenizer
 @testable import TokenMatcher
 
 enum RealVocabulary {
-    static let modelPath: String = {
-        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_MODEL"], !env.isEmpty { return env }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    }()
-
     /// The model's vocabulary as the matcher sees it (control tokens have no bytes).
     static func load() throws -> TokenVocabulary {
-        let tokenizer = try BPETokenizer(gguf: GGUFFile(path: modelPath))
+        let tokenizer = try BPETokenizer(gguf: GGUFFile(path: TestPaths.requireModel()))
         let tokens = (0..<tokenizer.vocabularySize).map { id -> [UInt8] in
             tokenizer.isControl(id) ? [] : ((try? tokenizer.tokenBytes(id)) ?? [])
         }

@@ -1,0 +1,40 @@
+// Shared by the test targets: a seeded random generator and the paths of the repo's fixtures.
+
+import Foundation
+
+/// SplitMix64: a small deterministic generator, so every randomised test reproduces from its seed.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Where the tests find the package and the default model.
+public enum TestPaths {
+    /// The package root (this file is Tests/TestSupport/TestSupport.swift).
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `$TOOLROUTER_MODEL`, else `<package root>/models/SmolLM2-135M-Instruct.Q4_1.gguf` (installed by scripts/setup).
+    public static let model: String = {
+        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_MODEL"], !env.isEmpty { return env }
+        return packageRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    }()
+
+    /// The model path, or an error telling how to install it (tests fail, never skip, without it).
+    public static func requireModel() throws -> String {
+        guard FileManager.default.fileExists(atPath: model) else { throw MissingModel(path: model) }
+        return model
+    }
+
+    /// The default model is not installed.
+    public struct MissingModel: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "default model not found at \(path): run scripts/setup first" }
+    }
+}
