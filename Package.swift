@@ -42,11 +42,13 @@ let package = Package(
         .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar"]),
+        // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
+        .target(name: "Daemon", dependencies: ["JSON", "Router", "ToolCalls"]),
         // The `toolrouter` command line.
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +65,7 @@ let package = Package(
                                                        "ToolCalls", "SchemaGrammar", "JSON"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PropertyTests", dependencies: ["TestSupport", "SchemaGrammar", "ToolCalls", "JSON", "Grammar", "TokenMatcher", "Tokenizer", "GGUF"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
     ]
 )

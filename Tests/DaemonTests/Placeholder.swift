@@ -1,0 +1,3 @@
+import Testing
+@testable import Daemon
+@Test func placeholder() { #expect(Bool(true)) }
