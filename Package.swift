@@ -41,7 +41,7 @@ let package = Package(
         // Tool catalogues, prompt rendering, canonical call serialiser, schema validation.
         .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
-        .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar"]),
+        .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
         .target(name: "Daemon", dependencies: ["JSON", "Router", "ToolCalls"]),
         // The `toolrouter` command line.

@@ -57,6 +57,21 @@ public final class KVCache {
     /// Forgets everything.
     public func reset() { count = 0 }
 
+    /// Makes this cache hold the first `length` positions of `source` (a shared prompt prefix computed
+    /// once): copies their keys and values layer by layer and sets `count` to `length`.
+    public func loadPrefix(from source: KVCache, length: Int) throws(InferenceError) {
+        guard source.layers == layers, source.kvDim == kvDim else {
+            throw .invalidMetadata(key: "kv_cache", reason: "prefix cache has another model's shape")
+        }
+        guard length <= source.count else { throw .contextOverflow(needed: length, capacity: source.count) }
+        guard length <= capacity else { throw .contextOverflow(needed: length, capacity: capacity) }
+        for layer in 0..<layers {
+            keys(layer: layer).update(from: source.keys(layer: layer), count: length * kvDim)
+            values(layer: layer).update(from: source.values(layer: layer), count: length * kvDim)
+        }
+        count = length
+    }
+
     /// Bytes reserved for keys and values.
     public var reservedBytes: Int { 2 * layers * capacity * kvDim * MemoryLayout<Float>.stride }
 }

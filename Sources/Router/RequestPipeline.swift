@@ -1,0 +1,188 @@
+// The request pipeline: input → prompt → tokens → constrained decode → parse → validate.
+//
+// Each catalogue is prepared once: its grammar compiled and its token masks warmed, and the KV state of
+// its system prompt (the catalogue rendering, identical for every request) computed once and kept as a
+// prefix cache. A request then only prefills its own tokens. The prefix key includes the adapter, so
+// two adapters never share a prefix state (issue 5 plugs adapters in).
+
+import Inference
+import JSON
+import SchemaGrammar
+import TokenMatcher
+import Tokenizer
+import ToolCalls
+
+/// Why a request produced no valid call.
+public enum RouteError: Error, CustomStringConvertible {
+    /// No catalogue of that name is loaded (or none was named while several are).
+    case unknownCatalogue(String?, loaded: [String])
+    /// The input is empty.
+    case emptyInput
+    /// The input and the catalogue prefix do not fit in the context.
+    case inputTooLong(tokens: Int, capacity: Int)
+    /// Decoding failed (budget, inference).
+    case decoding(ConstrainedDecodingError)
+    /// The decoded call does not parse or does not fit its schema; it must never be dispatched.
+    case invalidCall(raw: String, problems: [String])
+
+    public var description: String {
+        switch self {
+        case .unknownCatalogue(let name, let loaded):
+            let given = name.map { "'\($0)'" } ?? "none named"
+            return "unknown catalogue \(given); loaded: \(loaded.joined(separator: ", "))"
+        case .emptyInput: return "the input is empty"
+        case .inputTooLong(let tokens, let capacity): return "the prompt needs \(tokens) tokens; the context holds \(capacity)"
+        case .decoding(let error): return "decoding failed: \(error)"
+        case .invalidCall(let raw, let problems): return "the decoded call is invalid (\(problems.joined(separator: "; "))): \(raw)"
+        }
+    }
+}
+
+/// Where a request's time went, in milliseconds, with its token counts.
+public struct RouteTimings: Sendable, Equatable {
+    /// Waiting for the inference worker (set by the daemon).
+    public var queueMs = 0.0
+    /// Evaluating the request's own prompt tokens (the catalogue prefix comes from the cache).
+    public var prefillMs = 0.0
+    /// Forward passes after the prompt.
+    public var decodeMs = 0.0
+    /// Grammar work: candidate checks, masks, forced bytes.
+    public var maskMs = 0.0
+    /// Parsing and validating the call.
+    public var validateMs = 0.0
+    /// Calling the handler (set by the daemon).
+    public var dispatchMs = 0.0
+    /// Everything, end to end.
+    public var totalMs = 0.0
+    /// Prompt tokens in all (prefix + request).
+    public var promptTokens = 0
+    /// Prompt tokens served from the prefix cache.
+    public var cachedTokens = 0
+    /// Tokens generated (sampled and jump-forward).
+    public var generatedTokens = 0
+
+    /// Zero timings.
+    public init() {}
+}
+
+/// A routed request: the validated call, the model's raw output, and the timings.
+public struct RouteResult: Sendable {
+    /// The call, parsed and validated against its tool's schema.
+    public let call: ToolCall
+    /// The decoded text as the model produced it.
+    public let raw: String
+    /// Per-phase times and token counts.
+    public var timings: RouteTimings
+}
+
+/// A catalogue ready to serve: tools, compiled grammar, and the KV state of its prompt prefix.
+public final class PreparedCatalogue {
+    /// The catalogue's name in requests.
+    public let name: String
+    /// Its tools.
+    public let catalogue: ToolCatalogue
+    /// The output grammar, compiled with its token masks warmed.
+    public let grammar: ByteGrammar
+    /// The adapter this catalogue decodes with (nil: the base model). Part of the prefix cache key.
+    public let adapter: String?
+    /// Tokens of the system prompt.
+    let prefixIDs: [Int]
+    /// KV state after `prefixIDs`, copied into the working cache for each request.
+    let prefixCache: KVCache
+
+    init(name: String, catalogue: ToolCatalogue, grammar: ByteGrammar, adapter: String?, prefixIDs: [Int], prefixCache: KVCache) {
+        self.name = name
+        self.catalogue = catalogue
+        self.grammar = grammar
+        self.adapter = adapter
+        self.prefixIDs = prefixIDs
+        self.prefixCache = prefixCache
+    }
+}
+
+/// Routes requests on one model. Not thread-safe: the daemon runs it on its single inference worker.
+public final class RequestPipeline {
+    /// The tokenizer and chat template of the model.
+    public let tokenizer: BPETokenizer
+    public let template: ChatTemplate
+    /// Loaded catalogues by name, in load order.
+    public private(set) var catalogues: [PreparedCatalogue] = []
+    /// Token budget per request.
+    public let maxTokens: Int
+    let transformer: Transformer
+    let decoder: ConstrainedDecoder
+    let cache: KVCache
+
+    /// A pipeline over `model` with a KV cache of `contextTokens` positions.
+    public init(model: LlamaModel, tokenizer: BPETokenizer, template: ChatTemplate, maxTokens: Int = 200, contextTokens: Int = 2048) {
+        self.tokenizer = tokenizer
+        self.template = template
+        self.maxTokens = maxTokens
+        transformer = Transformer(model: model)
+        decoder = ConstrainedDecoder(transformer: transformer, tokenizer: tokenizer)
+        cache = KVCache(config: model.config, capacity: contextTokens)
+    }
+
+    /// Compiles `catalogue`'s grammar, warms its masks and computes its prefix cache.
+    @discardableResult
+    public func load(name: String, catalogue: ToolCatalogue, adapter: String? = nil) throws -> PreparedCatalogue {
+        let grammar = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue)))
+        grammar.prepareMasks(for: decoder.vocabulary)
+        let prefixText = PromptRenderer.renderSplit(catalogue: catalogue, input: "x", template: template).prefix
+        let prefixIDs = tokenizer.encode(prefixText, parseSpecial: true)
+        let prefixCache = KVCache(config: transformer.model.config, capacity: max(1, prefixIDs.count))
+        if !prefixIDs.isEmpty { try transformer.evaluate(prefixIDs, cache: prefixCache) }
+        let prepared = PreparedCatalogue(name: name, catalogue: catalogue, grammar: grammar, adapter: adapter,
+                                         prefixIDs: prefixIDs, prefixCache: prefixCache)
+        catalogues.removeAll { $0.name == name }
+        catalogues.append(prepared)
+        return prepared
+    }
+
+    /// The catalogue a request names; the only one when none is named and exactly one is loaded.
+    public func catalogue(named name: String?) throws(RouteError) -> PreparedCatalogue {
+        if let name, let found = catalogues.first(where: { $0.name == name }) { return found }
+        if name == nil, catalogues.count == 1, let only = catalogues.first { return only }
+        throw .unknownCatalogue(name, loaded: catalogues.map(\.name))
+    }
+
+    /// Decides the call for `input`: prefix from the cache, request prefill, constrained decode, parse, validate.
+    public func route(catalogue name: String?, input: String) throws(RouteError) -> RouteResult {
+        let start = MonotonicClock.now()
+        let prepared = try catalogue(named: name)
+        guard !input.isEmpty else { throw .emptyInput }
+        // The request's part of the prompt is cut from the whole rendering (rendering the user turn alone
+        // would let a template add its default system prompt).
+        let request = PromptRenderer.renderSplit(catalogue: prepared.catalogue, input: input, template: template).request
+        let requestIDs = tokenizer.encode(request, parseSpecial: true)
+        let total = prepared.prefixIDs.count + requestIDs.count
+        guard total + 1 < cache.capacity else { throw .inputTooLong(tokens: total, capacity: cache.capacity) }
+        do { try cache.loadPrefix(from: prepared.prefixCache, length: prepared.prefixIDs.count) } catch {
+            throw .decoding(.inference(error))
+        }
+        let budget = min(maxTokens, cache.capacity - total - 1)
+        let decoded: ConstrainedResult
+        do { decoded = try decoder.decode(prompt: requestIDs, grammar: prepared.grammar, maxTokens: budget, cache: cache) } catch {
+            throw .decoding(error)
+        }
+        let validateStart = MonotonicClock.now()
+        let call: ToolCall
+        do { call = try ToolCall(parsing: decoded.text, catalogue: prepared.catalogue) } catch {
+            throw .invalidCall(raw: decoded.text, problems: ["\(error)"])
+        }
+        let issues = prepared.catalogue.validate(call)
+        guard issues.isEmpty else {
+            throw .invalidCall(raw: decoded.text, problems: issues.map { "\($0.instancePointer): \($0.message)" })
+        }
+        var timings = RouteTimings()
+        timings.validateMs = (MonotonicClock.now() - validateStart) * 1000
+        timings.prefillMs = decoded.prefillSeconds * 1000
+        timings.decodeMs = decoded.decodeSeconds * 1000
+        timings.maskMs = decoded.maskSeconds * 1000
+        timings.promptTokens = total
+        timings.cachedTokens = prepared.prefixIDs.count
+        timings.generatedTokens = decoded.ids.count
+        timings.totalMs = (MonotonicClock.now() - start) * 1000
+        return RouteResult(call: call, raw: decoded.text, timings: timings)
+    }
+}

@@ -1,0 +1,82 @@
+// The request pipeline on the real model: prefix caching changes nothing but the time it takes.
+
+import Foundation
+import GGUF
+import Inference
+import Testing
+import TestSupport
+import TokenMatcher
+import Tokenizer
+import ToolCalls
+@testable import Router
+
+@Suite("Request pipeline", .serialized)
+struct RequestPipelineTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func pipeline(contextTokens: Int = 2048) throws -> (RequestPipeline, LlamaModel) {
+        let file = try GGUFFile(path: TestPaths.requireModel())
+        let model = try LlamaModel(file: file)
+        let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file),
+                                       maxTokens: 200, contextTokens: contextTokens)
+        for name in ["support", "devops"] {
+            try pipeline.load(name: name, catalogue: try ToolCatalogue(contentsOf: fixtures.appendingPathComponent("\(name).tools.json").path))
+        }
+        return (pipeline, model)
+    }
+
+    @Test("prefix + request tokens are exactly the whole prompt's tokens")
+    func tokenBoundary() throws {
+        let (pipeline, _) = try Self.pipeline()
+        let prepared = try pipeline.catalogue(named: "support")
+        for input in ["Where is ORD-1234?", " leading space", "\nnewline first", "emoji 😀 and <|im_end|> text"] {
+            let whole = pipeline.tokenizer.encode(PromptRenderer.render(catalogue: prepared.catalogue, input: input, template: pipeline.template), parseSpecial: true)
+            let request = pipeline.tokenizer.encode(PromptRenderer.renderSplit(catalogue: prepared.catalogue, input: input, template: pipeline.template).request, parseSpecial: true)
+            #expect(prepared.prefixIDs + request == whole, "\(input.debugDescription)")
+        }
+    }
+
+    @Test("a request served from the prefix cache decodes exactly like the whole prompt from scratch",
+          arguments: ["Where is my order ORD-55821?", "Hi! Thanks for the quick help last week."])
+    func prefixCacheIsTransparent(input: String) throws {
+        let (pipeline, model) = try Self.pipeline()
+        let routed = try pipeline.route(catalogue: "support", input: input)
+        let prepared = try pipeline.catalogue(named: "support")
+        let whole = pipeline.tokenizer.encode(PromptRenderer.render(catalogue: prepared.catalogue, input: input, template: pipeline.template), parseSpecial: true)
+        let decoder = ConstrainedDecoder(transformer: Transformer(model: model), tokenizer: pipeline.tokenizer)
+        let fresh = try decoder.decode(prompt: whole, grammar: prepared.grammar, maxTokens: 200, cache: KVCache(config: model.config, capacity: 2048))
+        #expect(routed.raw == fresh.text)
+        #expect(routed.timings.cachedTokens == prepared.prefixIDs.count && routed.timings.cachedTokens > 20)
+        #expect(routed.timings.promptTokens == whole.count)
+        #expect(routed.timings.generatedTokens == fresh.ids.count)
+        #expect(routed.call.canonicalJSON.hasPrefix("{\"tool\":\""))
+        let t = routed.timings
+        print("route \(input.debugDescription): total \(t.totalMs) ms (prefill \(t.prefillMs), decode \(t.decodeMs), mask \(t.maskMs), validate \(t.validateMs)); prompt \(t.promptTokens) tokens, \(t.cachedTokens) cached, \(t.generatedTokens) generated")
+    }
+
+    @Test("catalogues do not disturb each other's prefix state")
+    func isolation() throws {
+        let (pipeline, _) = try Self.pipeline()
+        let first = try pipeline.route(catalogue: "support", input: "Where is my order ORD-55821?")
+        let other = try pipeline.route(catalogue: "devops", input: "Restart the checkout service.")
+        let again = try pipeline.route(catalogue: "support", input: "Where is my order ORD-55821?")
+        #expect(first.raw == again.raw)
+        #expect(try other.call == ToolCall(parsing: other.raw, catalogue: pipeline.catalogue(named: "devops").catalogue))
+    }
+
+    @Test("errors: unknown or unnamed catalogue, empty input, input too long")
+    func errors() throws {
+        let (pipeline, _) = try Self.pipeline(contextTokens: 300)
+        #expect(throws: RouteError.self) { try pipeline.route(catalogue: "nope", input: "hello") }
+        #expect(throws: RouteError.self) { try pipeline.route(catalogue: nil, input: "hello") }   // two loaded: must name one
+        #expect(throws: RouteError.self) { try pipeline.route(catalogue: "support", input: "") }
+        do {
+            _ = try pipeline.route(catalogue: "support", input: String(repeating: "very long request ", count: 200))
+            Issue.record("an input beyond the context was accepted")
+        } catch {
+            guard case .inputTooLong = error else { Issue.record("wrong error \(error)"); return }
+        }
+        // Still serving afterwards.
+        #expect(try pipeline.route(catalogue: "support", input: "Where is ORD-1234?").call.canonicalJSON.isEmpty == false)
+    }
+}
