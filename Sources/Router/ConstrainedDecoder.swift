@@ -26,6 +26,8 @@ public enum ConstrainedDecodingError: Error, Equatable, CustomStringConvertible 
     case budgetExhausted(tokens: Int, partial: String)
     /// No token in the vocabulary can continue the output (the grammar and vocabulary disagree).
     case noAllowedToken(after: String)
+    /// The caller's stop check (deadline passed, client gone) ended decoding early.
+    case stopped
 
     public var description: String {
         switch self {
@@ -34,6 +36,7 @@ public enum ConstrainedDecodingError: Error, Equatable, CustomStringConvertible 
             return "a budget of \(budget) tokens cannot hold the shortest valid output (\(bytes) bytes)"
         case .budgetExhausted(let n, let partial): return "token budget of \(n) ran out before the output was complete (so far: \(partial.debugDescription))"
         case .noAllowedToken(let after): return "no token can continue the output after \(after.debugDescription)"
+        case .stopped: return "decoding was stopped (deadline passed or request cancelled)"
         }
     }
 }
@@ -75,6 +78,8 @@ public final class ConstrainedDecoder {
     public var fastPathLimit = 32
     /// Shortest forced run worth a jump-forward batch.
     public var jumpForwardMinimumBytes = 2
+    /// Checked before every step; returning true ends decoding with `.stopped` (deadlines, cancellation).
+    public var shouldStop: (() -> Bool)? = nil
     private var mask = TokenMask(count: 0)
     private var candidates: [Float] = []
 
@@ -109,6 +114,7 @@ public final class ConstrainedDecoder {
 
         while true {
             if matcher.isAccepting && matcher.state.isComplete { break }
+            if let shouldStop, shouldStop() { throw .stopped }
             guard result.ids.count < maxTokens else {
                 throw .budgetExhausted(tokens: maxTokens, partial: String(decoding: bytes, as: UTF8.self))
             }

@@ -147,7 +147,10 @@ public final class RequestPipeline {
     }
 
     /// Decides the call for `input`: prefix from the cache, request prefill, constrained decode, parse, validate.
-    public func route(catalogue name: String?, input: String) throws(RouteError) -> RouteResult {
+    /// `shouldStop` is checked at every decoding step (deadlines, cancelled requests).
+    public func route(catalogue name: String?, input: String, shouldStop: (() -> Bool)? = nil) throws(RouteError) -> RouteResult {
+        decoder.shouldStop = shouldStop
+        defer { decoder.shouldStop = nil }
         let start = MonotonicClock.now()
         let prepared = try catalogue(named: name)
         guard !input.isEmpty else { throw .emptyInput }

@@ -1,0 +1,162 @@
+// The single inference worker: one thread owns the pipeline (the engine already uses every core inside
+// a request), fed by a bounded FIFO queue. A full queue refuses at once (overloaded); a request whose
+// deadline passes, or whose client went away, is dropped — while queued or between decoding steps.
+
+import Foundation
+import Inference
+import Synchronization
+
+/// Why a submitted request produced no result.
+public enum RouteFailure: Error, CustomStringConvertible {
+    /// The queue was full when the request arrived.
+    case overloaded(queueDepth: Int)
+    /// The deadline passed (in the queue or while decoding).
+    case deadlineExceeded(afterMs: Double)
+    /// The request was cancelled (its client disconnected).
+    case cancelled
+    /// The worker is shutting down and takes no new work.
+    case shuttingDown
+    /// The pipeline refused or failed the request.
+    case route(RouteError)
+
+    public var description: String {
+        switch self {
+        case .overloaded(let depth): return "overloaded: \(depth) requests already queued"
+        case .deadlineExceeded(let ms): return "deadline exceeded after \(Int(ms)) ms"
+        case .cancelled: return "request cancelled"
+        case .shuttingDown: return "shutting down"
+        case .route(let error): return "\(error)"
+        }
+    }
+}
+
+/// A flag a request's owner sets to drop it (e.g. when its client disconnects).
+public final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    /// A flag that is not set.
+    public init() {}
+    /// Drops the request at its next check.
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+    /// True once `cancel()` was called.
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Runs `RequestPipeline.route` on a dedicated thread, one request at a time, in arrival order.
+public final class RouteWorker: @unchecked Sendable {
+    /// One queued request.
+    private struct Job {
+        let catalogue: String?
+        let input: String
+        let enqueued: Double
+        let deadline: Double
+        let cancellation: CancellationFlag
+        let completion: @Sendable (Result<RouteResult, RouteFailure>) -> Void
+    }
+
+    /// Requests the queue holds at most (beyond the one running).
+    public let queueDepth: Int
+    private let pipeline: RequestPipeline
+    private let condition = NSCondition()
+    private var queue: [Job] = []          // guarded by `condition`
+    private var head = 0                   // index of the oldest queued job
+    private var stopping = false
+    private var running = false
+    private let progress = Atomic<Int>(0)
+    private var thread: Thread?
+
+    /// A worker that owns `pipeline` (nothing else may use it afterwards).
+    public init(pipeline: RequestPipeline, queueDepth: Int) {
+        self.pipeline = pipeline
+        self.queueDepth = max(1, queueDepth)
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = "toolrouter-inference"
+        thread.stackSize = 4 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Requests waiting (not counting the one running).
+    public var queuedCount: Int {
+        condition.lock(); defer { condition.unlock() }
+        return queue.count - head
+    }
+
+    /// Steps of work done so far (requests started, decoding steps); a watchdog sees it move.
+    public var progressCounter: Int { progress.load(ordering: .relaxed) }
+
+    /// Queues a request; `completion` runs exactly once, on the worker thread (or at once if refused).
+    public func submit(catalogue: String?, input: String, deadlineMs: Double, cancellation: CancellationFlag = CancellationFlag(),
+                       completion: @escaping @Sendable (Result<RouteResult, RouteFailure>) -> Void) {
+        let now = MonotonicClock.now()
+        condition.lock()
+        if stopping { condition.unlock(); completion(.failure(.shuttingDown)); return }
+        if queue.count - head >= queueDepth { condition.unlock(); completion(.failure(.overloaded(queueDepth: queueDepth))); return }
+        queue.append(Job(catalogue: catalogue, input: input, enqueued: now, deadline: now + deadlineMs / 1000,
+                         cancellation: cancellation, completion: completion))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Async form of `submit`: cancelling the calling task cancels the request.
+    public func route(catalogue: String?, input: String, deadlineMs: Double) async -> Result<RouteResult, RouteFailure> {
+        let flag = CancellationFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                submit(catalogue: catalogue, input: input, deadlineMs: deadlineMs, cancellation: flag) { continuation.resume(returning: $0) }
+            }
+        } onCancel: {
+            flag.cancel()
+        }
+    }
+
+    /// Stops taking work, finishes every queued request, then ends the thread. Blocks until done.
+    public func drain() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running || head < queue.count { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while head == queue.count && !stopping { condition.wait() }
+            if head == queue.count && stopping { condition.unlock(); return }
+            let job = queue[head]
+            head += 1
+            if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
+            running = true
+            condition.unlock()
+
+            job.completion(run(job))
+
+            condition.lock()
+            running = false
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private func run(_ job: Job) -> Result<RouteResult, RouteFailure> {
+        let started = MonotonicClock.now()
+        progress.add(1, ordering: .relaxed)
+        if job.cancellation.isCancelled { return .failure(.cancelled) }
+        if started > job.deadline { return .failure(.deadlineExceeded(afterMs: (started - job.enqueued) * 1000)) }
+        let stop: () -> Bool = { [self] in
+            self.progress.add(1, ordering: .relaxed)
+            return job.cancellation.isCancelled || MonotonicClock.now() > job.deadline
+        }
+        do {
+            var result = try pipeline.route(catalogue: job.catalogue, input: job.input, shouldStop: stop)
+            result.timings.queueMs = (started - job.enqueued) * 1000
+            result.timings.totalMs += result.timings.queueMs
+            return .success(result)
+        } catch {
+            if case .decoding(.stopped) = error {
+                return .failure(job.cancellation.isCancelled ? .cancelled : .deadlineExceeded(afterMs: (MonotonicClock.now() - job.enqueued) * 1000))
+            }
+            return .failure(.route(error))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+// The single inference worker: order, back-pressure, deadlines, cancellation, draining.
+
+import Foundation
+import GGUF
+import Inference
+import Synchronization
+import Testing
+import TestSupport
+import Tokenizer
+import ToolCalls
+@testable import Router
+
+/// A counter shared by concurrent tasks.
+private final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() { value.add(1, ordering: .relaxed) }
+    var count: Int { value.load(ordering: .relaxed) }
+}
+
+/// Collects completions from the worker thread.
+private final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [(tag: Int, result: Result<RouteResult, RouteFailure>)] = []
+    func add(_ tag: Int, _ result: Result<RouteResult, RouteFailure>) { lock.lock(); items.append((tag, result)); lock.unlock() }
+    var all: [(tag: Int, result: Result<RouteResult, RouteFailure>)] { lock.lock(); defer { lock.unlock() }; return items }
+    func wait(for count: Int, seconds: Double = 60) {
+        let end = Date().addingTimeInterval(seconds)
+        while all.count < count && Date() < end { usleep(2000) }
+    }
+}
+
+@Suite("Route worker", .serialized)
+struct RouteWorkerTests {
+    static func worker(queueDepth: Int) throws -> RouteWorker {
+        let (pipeline, _) = try RequestPipelineTests.pipeline()
+        return RouteWorker(pipeline: pipeline, queueDepth: queueDepth)
+    }
+
+    @Test("requests run in arrival order and complete exactly once with the pipeline's answer")
+    func order() throws {
+        let worker = try Self.worker(queueDepth: 16)
+        let outcomes = Outcomes()
+        let inputs = ["Where is my order ORD-55821?", "Hi there", "Refund ORD-1234 please, it broke", "Where is my order ORD-55821?"]
+        for (i, input) in inputs.enumerated() {
+            worker.submit(catalogue: "support", input: input, deadlineMs: 30_000) { outcomes.add(i, $0) }
+        }
+        outcomes.wait(for: inputs.count)
+        worker.drain()
+        let all = outcomes.all
+        #expect(all.map(\.tag) == [0, 1, 2, 3])
+        let texts = all.compactMap { try? $0.result.get().raw }
+        #expect(texts.count == 4 && texts[0] == texts[3])
+        #expect(all.allSatisfy { (try? $0.result.get().timings.queueMs) ?? -1 >= 0 })
+    }
+
+    @Test("a full queue answers overloaded at once; the rest are served")
+    func overloaded() throws {
+        let worker = try Self.worker(queueDepth: 2)
+        let outcomes = Outcomes()
+        for i in 0..<10 { worker.submit(catalogue: "support", input: "Where is ORD-1234?", deadlineMs: 30_000) { outcomes.add(i, $0) } }
+        outcomes.wait(for: 10)
+        worker.drain()
+        let refused = outcomes.all.filter { if case .failure(.overloaded) = $0.result { return true } else { return false } }
+        let served = outcomes.all.filter { if case .success = $0.result { return true } else { return false } }
+        #expect(refused.count >= 7 && served.count >= 1 && refused.count + served.count == 10)
+    }
+
+    @Test("deadlines: a queued request past its deadline and one that runs out mid-decode are both dropped")
+    func deadlines() throws {
+        let worker = try Self.worker(queueDepth: 8)
+        let outcomes = Outcomes()
+        worker.submit(catalogue: "support", input: "Where is my order ORD-55821?", deadlineMs: 30_000) { outcomes.add(0, $0) }
+        worker.submit(catalogue: "support", input: "Hi", deadlineMs: 1) { outcomes.add(1, $0) }        // expires while queued
+        outcomes.wait(for: 2)
+        worker.submit(catalogue: "support", input: "Where is my order ORD-55821?", deadlineMs: 25) { outcomes.add(2, $0) }  // expires decoding
+        outcomes.wait(for: 3)
+        worker.drain()
+        let byTag = Dictionary(uniqueKeysWithValues: outcomes.all.map { ($0.tag, $0.result) })
+        if case .success = byTag[0] {} else { Issue.record("the first request should succeed: \(String(describing: byTag[0]))") }
+        if case .failure(.deadlineExceeded) = byTag[1] {} else { Issue.record("queued request: \(String(describing: byTag[1]))") }
+        if case .failure(.deadlineExceeded) = byTag[2] {} else { Issue.record("decoding request: \(String(describing: byTag[2]))") }
+    }
+
+    @Test("a cancelled request is dropped, and cancelling an async caller cancels its request")
+    func cancellation() async throws {
+        let worker = try Self.worker(queueDepth: 8)
+        let outcomes = Outcomes()
+        let flag = CancellationFlag()
+        worker.submit(catalogue: "support", input: "Where is my order ORD-55821?", deadlineMs: 30_000) { outcomes.add(0, $0) }
+        worker.submit(catalogue: "support", input: "Hi", deadlineMs: 30_000, cancellation: flag) { outcomes.add(1, $0) }
+        flag.cancel()
+        let task = Task { await worker.route(catalogue: "support", input: "Where is ORD-1234?", deadlineMs: 30_000) }
+        task.cancel()
+        let asyncResult = await task.value
+        outcomes.wait(for: 2)
+        worker.drain()
+        let byTag = Dictionary(uniqueKeysWithValues: outcomes.all.map { ($0.tag, $0.result) })
+        if case .failure(.cancelled) = byTag[1] {} else { Issue.record("flagged request: \(String(describing: byTag[1]))") }
+        if case .failure(.cancelled) = asyncResult {} else { Issue.record("cancelled task: \(asyncResult)") }
+    }
+
+    @Test("100 requests from 50 concurrent callers: every one answered exactly once")
+    func concurrentCallers() async throws {
+        let worker = try Self.worker(queueDepth: 128)
+        let answered = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for caller in 0..<50 {
+                group.addTask {
+                    for i in 0..<2 {
+                        let input = caller % 2 == 0 ? "Where is ORD-\(1000 + caller)?" : "Hello number \(i)"
+                        if case .success = await worker.route(catalogue: "support", input: input, deadlineMs: 120_000) {
+                            answered.increment()
+                        }
+                    }
+                }
+            }
+        }
+        #expect(answered.count == 100)
+        worker.drain()
+        await #expect(throws: Never.self) {
+            if case .failure(.shuttingDown) = await worker.route(catalogue: "support", input: "late", deadlineMs: 1000) { return }
+            Issue.record("a drained worker accepted work")
+        }
+    }
+}
