@@ -62,6 +62,15 @@ extension Transformer {
                         output: UnsafeMutablePointer<Float>, ldOutput: Int, lane: Int) {
         let rows = Parallel.slice(w.rows, lane: lane, lanes: lanes, granule: 16)
         guard !rows.isEmpty else { return }
+        if n <= min(smallBatch, Self.smallBatchLimit) && w.hasBatchKernel {
+            // Small batch: multiply on the quantised rows, sharing each block's unpacking across tokens.
+            let blocks = w.cols / 32
+            let sums = batchSums + lane * Self.smallBatchLimit * (c.ffnDim / 32 + 1)
+            for t in 0..<n { ActivationBlockSums.compute(input + t * w.cols, blocks: blocks, into: sums + t * blocks) }
+            w.multiplyBatch(rows: rows, x: input, sums: sums, n: n, into: output, ldy: ldOutput,
+                            scratch: laneScratch + lane * max(c.ffnDim, c.dim))
+            return
+        }
         let slice = weightScratch + lane * c.ffnDim * c.dim
         w.dequantize(rows: rows, into: slice)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,

@@ -18,11 +18,15 @@ public final class Transformer {
     public let model: LlamaModel
     /// Largest number of tokens one prefill chunk holds; longer inputs run in several chunks.
     public let maxBatch: Int
-    /// Inputs shorter than this run token by token on the decode kernels (faster than dequantising
-    /// every weight for a handful of tokens).
-    public var batchThreshold: Int = 6
+    /// Inputs shorter than this run token by token on the decode kernels.
+    public var batchThreshold: Int = 2
+    /// Prefill chunks up to this size multiply on the quantised weights directly (each block unpacked
+    /// once for four tokens); larger ones dequantise each layer and use sgemm.
+    public var smallBatch: Int = 10
     let c: ModelConfig
     let lanes: Int
+    /// Upper bound of `smallBatch` (sizes `batchSums`).
+    static let smallBatchLimit = 64
 
     // Decode buffers, one token.
     let x: UnsafeMutablePointer<Float>          // [d] residual stream
@@ -44,6 +48,7 @@ public final class Transformer {
     let bgate: UnsafeMutablePointer<Float>      // [n, f]
     let bup: UnsafeMutablePointer<Float>        // [n, f]
     let weightScratch: UnsafeMutablePointer<Float> // [lanes][f * d] each lane's dequantised row slice
+    let batchSums: UnsafeMutablePointer<Float>  // [lanes][smallBatchLimit, f/32] block sums of a small batch
     /// Attention scores, per lane: [n, T] in prefill, [T] in decode. Grown to the cache capacity.
     var scores: UnsafeMutablePointer<Float>
     var scoreCapacity: Int = 0                  // positions `scores` holds per row
@@ -67,6 +72,7 @@ public final class Transformer {
         bx = .allocate(capacity: n * d); bxn = .allocate(capacity: n * d); bq = .allocate(capacity: n * d)
         battn = .allocate(capacity: n * d); bgate = .allocate(capacity: n * f); bup = .allocate(capacity: n * f)
         weightScratch = .allocate(capacity: lanes * f * d)
+        batchSums = .allocate(capacity: lanes * Self.smallBatchLimit * (f / 32 + 1))
         scores = .allocate(capacity: 1)
         let config = model.config
         inverseFrequencies = (0..<(config.ropeDims / 2)).map { i in
@@ -77,7 +83,7 @@ public final class Transformer {
 
     deinit {
         for p in [x, xn, q, attn, gate, up, sums, laneScratch, logits, bx, bxn, bq, battn, bgate, bup,
-                  weightScratch, scores, cosSin] { p.deallocate() }
+                  weightScratch, batchSums, scores, cosSin] { p.deallocate() }
     }
 
     /// Runs `tokens` at the cache's next positions, appends their keys and values to `cache`, and

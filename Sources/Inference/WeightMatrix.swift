@@ -80,6 +80,33 @@ public struct WeightMatrix: @unchecked Sendable {
         try? Dequantize.run(type, from: bytes, count: cols * range.count, into: dst)
     }
 
+    /// True when `multiplyBatch` has a kernel that shares each block across tokens for this type.
+    var hasBatchKernel: Bool { type == .q4_1 }
+
+    /// Y[t, r] = row(r) · X[t] for tokens t < n and rows r in `range`. X is [n, cols] (row stride
+    /// `cols`), `sums` is [n, cols/32] block sums, Y has row stride `ldy`. Tokens go four at a time
+    /// through the shared-unpack kernel; other types fall back to one token at a time.
+    func multiplyBatch(rows range: Range<Int>, x: UnsafePointer<Float>, sums: UnsafePointer<Float>, n: Int,
+                       into y: UnsafeMutablePointer<Float>, ldy: Int, scratch: UnsafeMutablePointer<Float>) {
+        let blocks = cols / 32
+        var t = 0
+        if type == .q4_1 {
+            while t + 4 <= n {
+                let xs = (x + t * cols, x + (t + 1) * cols, x + (t + 2) * cols, x + (t + 3) * cols)
+                let ss = (sums + t * blocks, sums + (t + 1) * blocks, sums + (t + 2) * blocks, sums + (t + 3) * blocks)
+                for r in range {
+                    let v = QuantDot.q4_1x4(row(r), xs, sums: ss, blocks: blocks)
+                    y[t * ldy + r] = v[0]; y[(t + 1) * ldy + r] = v[1]; y[(t + 2) * ldy + r] = v[2]; y[(t + 3) * ldy + r] = v[3]
+                }
+                t += 4
+            }
+        }
+        while t < n {
+            multiply(rows: range, x: x + t * cols, blockSums: sums + t * blocks, into: y + t * ldy, scratch: scratch)
+            t += 1
+        }
+    }
+
     /// y[r] = row(r) · x for r in `range`. `x` is `cols` floats; `blockSums` its 32-wide block sums.
     /// `scratch` holds `cols` floats for types without a direct kernel.
     @inline(__always)

@@ -90,6 +90,28 @@ struct KernelTests {
         }
     }
 
+    @Test("the four-token Q4_1 kernel equals four single-token reference dot products")
+    func q4_1FourTokens() {
+        var g = SystemRandomNumberGenerator()
+        for blocks in [1, 2, 18, 48] {
+            let row = randomBlocks(.q4_1, blocks: blocks, scaleOffsets: [0, 2], generator: &g)
+            let xs = (0..<4).map { _ in randomVector(blocks * 32) }
+            var sums = [[Float]](repeating: [Float](repeating: 0, count: blocks), count: 4)
+            for t in 0..<4 { xs[t].withUnsafeBufferPointer { xb in sums[t].withUnsafeMutableBufferPointer { ActivationBlockSums.compute(xb.baseAddress!, blocks: blocks, into: $0.baseAddress!) } } }
+            row.withUnsafeBytes { r in
+                xs[0].withUnsafeBufferPointer { x0 in xs[1].withUnsafeBufferPointer { x1 in xs[2].withUnsafeBufferPointer { x2 in xs[3].withUnsafeBufferPointer { x3 in
+                sums[0].withUnsafeBufferPointer { s0 in sums[1].withUnsafeBufferPointer { s1 in sums[2].withUnsafeBufferPointer { s2 in sums[3].withUnsafeBufferPointer { s3 in
+                    let got = QuantDot.q4_1x4(r.baseAddress!, (x0.baseAddress!, x1.baseAddress!, x2.baseAddress!, x3.baseAddress!),
+                                              sums: (s0.baseAddress!, s1.baseAddress!, s2.baseAddress!, s3.baseAddress!), blocks: blocks)
+                    for (t, x) in [x0, x1, x2, x3].enumerated() {
+                        let want = QuantDot.q4_1Reference(r.baseAddress!, x.baseAddress!, blocks: blocks)
+                        #expect(abs(got[t] - want) <= 1e-4 * max(1, abs(want)), "\(blocks) blocks, token \(t): \(got[t]) vs \(want)")
+                    }
+                }}}}}}}}
+            }
+        }
+    }
+
     @Test("f32 dot and axpy, every length 0...40")
     func floatKernels() {
         for n in 0...40 {

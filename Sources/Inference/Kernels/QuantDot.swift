@@ -97,6 +97,40 @@ public enum QuantDot {
         #endif
     }
 
+    /// Q4_1 dot products of one row with four activation vectors at once: each block is unpacked once
+    /// and applied to all four (small batches are bound by unpacking, not arithmetic). `xs[t]` and
+    /// `sums[t]` are token t's activations and block sums; returns the four dot products.
+    @inline(__always)
+    public static func q4_1x4(_ row: UnsafeRawPointer, _ xs: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                              sums: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                              blocks: Int) -> SIMD4<Float> {
+        #if arch(x86_64)
+        var a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps()
+        var offsets = SIMD4<Float>()
+        for b in 0..<blocks {
+            let block = row + b * 20
+            let dScalar = Float(block.loadUnaligned(as: Float16.self))
+            let m = Float(block.loadUnaligned(fromByteOffset: 2, as: Float16.self))
+            offsets += m * SIMD4(sums.0[b], sums.1[b], sums.2[b], sums.3[b])
+            let d = _mm256_set1_ps(dScalar)
+            let (w0, w1, w2, w3) = unpackNibbles(block.loadUnaligned(fromByteOffset: 4, as: SIMD2<Int64>.self))
+            @inline(__always) func dot(_ x: UnsafePointer<Float>) -> __m256 {
+                let xb = x + b * 32
+                let p = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xb + 8), _mm256_mul_ps(w0, _mm256_loadu_ps(xb)))
+                return _mm256_fmadd_ps(w3, _mm256_loadu_ps(xb + 24), _mm256_fmadd_ps(w2, _mm256_loadu_ps(xb + 16), p))
+            }
+            a0 = _mm256_fmadd_ps(d, dot(xs.0), a0)
+            a1 = _mm256_fmadd_ps(d, dot(xs.1), a1)
+            a2 = _mm256_fmadd_ps(d, dot(xs.2), a2)
+            a3 = _mm256_fmadd_ps(d, dot(xs.3), a3)
+        }
+        return SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3)) + offsets
+        #else
+        return SIMD4(q4_1Reference(row, xs.0, blocks: blocks), q4_1Reference(row, xs.1, blocks: blocks),
+                     q4_1Reference(row, xs.2, blocks: blocks), q4_1Reference(row, xs.3, blocks: blocks))
+        #endif
+    }
+
     // MARK: Q4_0 — block of 32: f16 d, 16 bytes (same nibble order); w = d·(q − 8)
 
     /// Reference: Σ d·(q_j − 8)·x_j over `blocks` Q4_0 blocks.
