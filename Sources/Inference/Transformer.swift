@@ -1,7 +1,8 @@
 // The Llama forward pass. Two paths compute the same function:
-//   decode  (one token):  quantised matrix-vector kernels that read Q4_1/Q8_0 blocks in place;
-//   prefill (many tokens): each layer's weights dequantised to float32 and multiplied with
-//                          `cblas_sgemm`, attention as two sgemms per head.
+//   decode  (one token):   quantised matrix-vector kernels that read Q4_1/Q8_0 blocks in place;
+//   prefill (2+ tokens):   up to `smallBatch` tokens, a quantised kernel that unpacks each block once
+//                          for four tokens; beyond that, each layer's weights dequantised to float32 and
+//                          multiplied with `cblas_sgemm`. Attention is two sgemms per head.
 // Both split work across the cores with `Parallel`; OpenBLAS itself runs single-threaded.
 //
 // Shapes use n = tokens in the batch, T = positions in the cache after the batch, d = dim,
