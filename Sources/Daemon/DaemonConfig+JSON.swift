@@ -1,0 +1,155 @@
+// Decoding the config file's JSON object into `DaemonConfig`, and writing it back.
+
+import JSON
+
+extension DaemonConfig {
+    /// The keys a config file may contain, in the order `json` writes them.
+    static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "socket_mode",
+                           "allowed_uids", "allowed_gids", "queue_depth", "default_deadline_ms",
+                           "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens"]
+
+    /// Decodes a config file's top-level object; absent keys keep their defaults.
+    /// Throws `.invalid` naming the first bad field by JSON pointer.
+    public init(json: JSONValue) throws(ConfigError) {
+        self.init()
+        let members = try Self.members(of: json, at: .root, allowed: Self.fileKeys)
+        for (key, value) in members {
+            let pointer = JSONPointer.root.appending(key)
+            switch key {
+            case "model": model = try Self.optionalPath(value, at: pointer)
+            case "catalogues": catalogues = try Self.catalogues(value, at: pointer)
+            case "agent_socket": agentSocket = try Self.string(value, at: pointer)
+            case "handler_socket": handlerSocket = try Self.string(value, at: pointer)
+            case "socket_mode": socketMode = try Self.socketMode(value, at: pointer)
+            case "allowed_uids": allowedUIDs = try Self.idList(value, at: pointer)
+            case "allowed_gids": allowedGIDs = try Self.idList(value, at: pointer)
+            default:
+                guard let setting = Self.integerSettings.first(where: { $0.key == key }) else {
+                    throw pointer.error("unknown key")
+                }
+                self[keyPath: setting.keyPath] = try Self.integer(value, in: setting.range, at: pointer)
+            }
+        }
+    }
+
+    /// The config as a file object with every key written (a file that decodes to an equal config).
+    public var json: JSONValue {
+        var members: [(key: String, value: JSONValue)] = []
+        members.append((key: "model", value: model.map(JSONValue.string) ?? .null))
+        let entries: [JSONValue] = catalogues.map { entry in
+            .object([(key: "name", value: .string(entry.name)), (key: "file", value: .string(entry.file)),
+                     (key: "adapter", value: entry.adapter.map(JSONValue.string) ?? .null)])
+        }
+        members.append((key: "catalogues", value: .array(entries)))
+        members.append((key: "agent_socket", value: .string(agentSocket)))
+        members.append((key: "handler_socket", value: .string(handlerSocket)))
+        members.append((key: "socket_mode", value: .string(Self.octal(socketMode))))
+        func ids(_ list: [UInt32]?) -> JSONValue {
+            list.map { .array($0.map { .number(JSONNumber(Int($0))) }) } ?? .null
+        }
+        members.append((key: "allowed_uids", value: ids(allowedUIDs)))
+        members.append((key: "allowed_gids", value: ids(allowedGIDs)))
+        for setting in Self.integerSettings {
+            members.append((key: setting.key, value: .number(JSONNumber(self[keyPath: setting.keyPath]))))
+        }
+        return .object(members)
+    }
+
+    /// `mode` as four octal digits, e.g. "0660".
+    static func octal(_ mode: UInt32) -> String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    // MARK: Field readers
+
+    /// The members of an object whose keys all belong to `allowed`.
+    static func members(of value: JSONValue, at pointer: JSONPointer, allowed: [String]) throws(ConfigError) -> [(key: String, value: JSONValue)] {
+        guard let members = value.objectMembers else {
+            throw pointer.error("expected an object, got \(typeName(value))")
+        }
+        for member in members where !allowed.contains(member.key) {
+            throw pointer.appending(member.key).error("unknown key (expected one of: \(allowed.joined(separator: ", ")))")
+        }
+        return members
+    }
+
+    static func string(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> String {
+        guard let text = value.stringValue else { throw pointer.error("expected a string, got \(typeName(value))") }
+        guard !text.isEmpty else { throw pointer.error("must not be empty") }
+        return text
+    }
+
+    /// A path that may be null (meaning "not set").
+    static func optionalPath(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> String? {
+        if value == .null { return nil }
+        guard let text = value.stringValue else { throw pointer.error("expected a path string or null, got \(typeName(value))") }
+        guard !text.isEmpty else { throw pointer.error("must not be empty (use null for none)") }
+        return text
+    }
+
+    static func integer(_ value: JSONValue, in range: ClosedRange<Int>, at pointer: JSONPointer) throws(ConfigError) -> Int {
+        guard case .number(let number) = value else { throw pointer.error("expected an integer, got \(typeName(value))") }
+        guard number.isInteger else { throw pointer.error("expected an integer, got \(number.text)") }
+        guard let integer = number.intValue, range.contains(integer) else {
+            throw pointer.error("must be between \(range.lowerBound) and \(range.upperBound), got \(number.text)")
+        }
+        return integer
+    }
+
+    /// An octal string of 3 or 4 digits ("0660", "660") or an integer 0...511.
+    static func socketMode(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> UInt32 {
+        switch value {
+        case .string(let text):
+            guard let mode = parseOctalMode(text) else { throw pointer.error("expected an octal mode like \"0660\", got \(JSONWriter.quoted(text))") }
+            return mode
+        case .number:
+            return UInt32(try integer(value, in: 0...Int(maxSocketMode), at: pointer))
+        default:
+            throw pointer.error("expected an octal mode like \"0660\"")
+        }
+    }
+
+    /// The value of "0660", "660" or "0o660"; nil for anything else or above 0777.
+    static func parseOctalMode(_ text: String) -> UInt32? {
+        let digits = text.hasPrefix("0o") ? String(text.dropFirst(2)) : text
+        guard (3...4).contains(digits.count), digits.allSatisfy({ ("0"..."7").contains($0) }),
+              let mode = UInt32(digits, radix: 8), mode <= maxSocketMode else { return nil }
+        return mode
+    }
+
+    /// A list of uids or gids, or null for "anyone".
+    static func idList(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> [UInt32]? {
+        if value == .null { return nil }
+        guard let items = value.arrayValue else { throw pointer.error("expected an array of ids or null, got \(typeName(value))") }
+        guard !items.isEmpty else { throw pointer.error("must not be empty (use null or omit it to allow anyone)") }
+        var ids: [UInt32] = []
+        for (index, item) in items.enumerated() {
+            ids.append(UInt32(try integer(item, in: 0...Int(UInt32.max - 1), at: pointer.appending(index))))
+        }
+        return ids
+    }
+
+    static func catalogues(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> [CatalogueConfig] {
+        guard let items = value.arrayValue else { throw pointer.error("expected an array of catalogues, got \(typeName(value))") }
+        var result: [CatalogueConfig] = []
+        for (index, item) in items.enumerated() {
+            let itemPointer = pointer.appending(index)
+            let members = try members(of: item, at: itemPointer, allowed: ["name", "file", "adapter"])
+            guard let nameValue = item["name"] else { throw itemPointer.appending("name").error("missing (every catalogue needs a name)") }
+            guard let fileValue = item["file"] else { throw itemPointer.appending("file").error("missing (every catalogue needs a file)") }
+            let name = try string(nameValue, at: itemPointer.appending("name"))
+            guard CatalogueConfig.isValidName(name) else {
+                throw itemPointer.appending("name").error("invalid catalogue name \(JSONWriter.quoted(name)): use 1 to 64 of A-Z a-z 0-9 _ -")
+            }
+            guard !result.contains(where: { $0.name == name }) else {
+                throw itemPointer.appending("name").error("duplicate catalogue name \(JSONWriter.quoted(name))")
+            }
+            let file = try string(fileValue, at: itemPointer.appending("file"))
+            let adapterValue = members.first { $0.key == "adapter" }?.value ?? .null
+            let adapter = try optionalPath(adapterValue, at: itemPointer.appending("adapter"))
+            result.append(CatalogueConfig(name: name, file: file, adapter: adapter))
+        }
+        return result
+    }
+}

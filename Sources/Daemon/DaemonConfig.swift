@@ -1,0 +1,171 @@
+// The daemon's settings: one JSON file, flags on top, then a check before anything starts.
+//
+// Reading is strict: unknown keys, wrong types and out-of-range numbers are errors that name the
+// field by JSON pointer, because a typo silently ignored is a setting silently not applied.
+
+import Foundation
+import JSON
+
+/// One tool catalogue the daemon serves, with its optional LoRA adapter.
+public struct CatalogueConfig: Sendable, Equatable {
+    /// The name agents use to select it: 1 to 64 of `A-Z a-z 0-9 _ -`, unique in a config.
+    public var name: String
+    /// Path of the catalogue file (OpenAI tools format).
+    public var file: String
+    /// Path of the LoRA adapter applied while routing this catalogue, if any.
+    public var adapter: String?
+
+    /// A catalogue entry.
+    public init(name: String, file: String, adapter: String? = nil) {
+        self.name = name
+        self.file = file
+        self.adapter = adapter
+    }
+
+    /// Whether `name` is a valid catalogue name (`[A-Za-z0-9_-]{1,64}`).
+    public static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...64).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == 0x5F || byte == 0x2D
+        }
+    }
+}
+
+/// The settings of `toolrouter serve`.
+///
+/// The config file is one JSON object with these keys, all optional (an unknown key is an error);
+/// each has a flag of the same name for `toolrouter serve`:
+///
+/// | Key | Flag | Type | Default | Meaning |
+/// |---|---|---|---|---|
+/// | `model` | `--model` | string | default model lookup | GGUF model file |
+/// | `catalogues` | `--catalogue NAME=FILE` | array of `{"name", "file", "adapter"?}` | none (one or more required) | tool catalogues (OpenAI tools format); names `[A-Za-z0-9_-]{1,64}`, unique |
+/// | `catalogues[].adapter` | `--adapter NAME=PATH` | string or null | null | LoRA adapter for that catalogue |
+/// | `agent_socket` | `--agent-socket` | string | `/run/toolrouter/agent.sock` | Unix socket for agent loops (JSON-RPC 2.0), under 108 bytes |
+/// | `handler_socket` | `--handler-socket` | string | `/run/toolrouter/handlers.sock` | Unix socket tool handlers register on, under 108 bytes |
+/// | `socket_mode` | `--socket-mode` | octal string (`"0660"`) or integer 0…511 | `"0660"` | permission bits of both sockets |
+/// | `allowed_uids` | `--allowed-uid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer uids accepted (SO_PEERCRED) |
+/// | `allowed_gids` | `--allowed-gid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer gids accepted |
+/// | `queue_depth` | `--queue-depth` | integer 1…100000 | 64 | requests waiting for the worker before `overloaded` |
+/// | `default_deadline_ms` | `--default-deadline-ms` | integer 1…3600000 | 10000 | deadline of a request that names none |
+/// | `handler_timeout_ms` | `--handler-timeout-ms` | integer 1…3600000 | 5000 | how long a handler may take to answer `invoke` |
+/// | `max_tokens` | `--max-tokens` | integer 1…32768 | 200 | generated tokens per request; less than `context_tokens` |
+/// | `max_message_bytes` | `--max-message-bytes` | integer 1024…67108864 | 1048576 | longest protocol line on either socket |
+/// | `context_tokens` | `--context-tokens` | integer 64…131072 | 2048 | KV cache capacity per sequence |
+///
+/// Relative paths in a file are taken relative to the file's directory; relative paths in flags,
+/// relative to the working directory.
+public struct DaemonConfig: Sendable, Equatable {
+    /// GGUF model path; nil means the default model lookup.
+    public var model: String?
+    /// The catalogues served, in order.
+    public var catalogues: [CatalogueConfig]
+    /// Path of the agents' socket.
+    public var agentSocket: String
+    /// Path of the handlers' socket.
+    public var handlerSocket: String
+    /// Permission bits given to both sockets (0...0o777).
+    public var socketMode: UInt32
+    /// Peer uids allowed to connect; nil allows anyone who can open the socket.
+    public var allowedUIDs: [UInt32]?
+    /// Peer gids allowed to connect; nil allows anyone who can open the socket.
+    public var allowedGIDs: [UInt32]?
+    /// Requests that may wait for the inference worker.
+    public var queueDepth: Int
+    /// Deadline of a request that gives none, in milliseconds.
+    public var defaultDeadlineMs: Int
+    /// Time a handler has to answer, in milliseconds.
+    public var handlerTimeoutMs: Int
+    /// Tokens generated per request at most.
+    public var maxTokens: Int
+    /// Longest message (one line) accepted on either socket, in bytes.
+    public var maxMessageBytes: Int
+    /// KV cache capacity in tokens.
+    public var contextTokens: Int
+
+    /// All defaults and no catalogues (add some before `validate()`).
+    public init() {
+        model = nil
+        catalogues = []
+        agentSocket = "/run/toolrouter/agent.sock"
+        handlerSocket = "/run/toolrouter/handlers.sock"
+        socketMode = 0o660
+        allowedUIDs = nil
+        allowedGIDs = nil
+        queueDepth = 64
+        defaultDeadlineMs = 10_000
+        handlerTimeoutMs = 5_000
+        maxTokens = 200
+        maxMessageBytes = 1 << 20
+        contextTokens = 2048
+    }
+
+    /// The integer settings: file key, flag, accepted range and where the value lives.
+    struct IntegerSetting {
+        let key: String
+        let flag: String
+        let range: ClosedRange<Int>
+        let keyPath: WritableKeyPath<DaemonConfig, Int>
+    }
+
+    static var integerSettings: [IntegerSetting] {
+        [
+            IntegerSetting(key: "queue_depth", flag: "--queue-depth", range: 1...100_000, keyPath: \.queueDepth),
+            IntegerSetting(key: "default_deadline_ms", flag: "--default-deadline-ms", range: 1...3_600_000, keyPath: \.defaultDeadlineMs),
+            IntegerSetting(key: "handler_timeout_ms", flag: "--handler-timeout-ms", range: 1...3_600_000, keyPath: \.handlerTimeoutMs),
+            IntegerSetting(key: "max_tokens", flag: "--max-tokens", range: 1...32_768, keyPath: \.maxTokens),
+            IntegerSetting(key: "max_message_bytes", flag: "--max-message-bytes", range: 1024...(64 << 20), keyPath: \.maxMessageBytes),
+            IntegerSetting(key: "context_tokens", flag: "--context-tokens", range: 64...131_072, keyPath: \.contextTokens),
+        ]
+    }
+
+    /// The largest socket mode accepted (no setuid, setgid or sticky bits).
+    static let maxSocketMode: UInt32 = 0o777
+
+    // MARK: Loading
+
+    /// Reads, parses and decodes the config file at `path`. Relative paths inside it are resolved
+    /// against the file's directory. Call `validate()` after applying flags.
+    public static func load(path: String) throws(ConfigError) -> DaemonConfig {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadable(path: path, reason: describeFileError(path: path, error))
+        }
+        let json: JSONValue
+        do throws(JSONParseError) {
+            json = try JSONParser.parse(bytes: data, limits: JSONLimits(maxDepth: 16, maxBytes: 1 << 20))
+        } catch {
+            throw .syntax(path: path, error)
+        }
+        var config = try DaemonConfig(json: json)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        config.resolvePaths(relativeTo: directory)
+        return config
+    }
+
+    /// Makes the model, catalogue and adapter paths absolute against `directory`.
+    mutating func resolvePaths(relativeTo directory: String) {
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") || path.isEmpty ? path : URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardized.path
+        }
+        model = model.map(resolve)
+        for index in catalogues.indices {
+            catalogues[index].file = resolve(catalogues[index].file)
+            catalogues[index].adapter = catalogues[index].adapter.map(resolve)
+        }
+    }
+}
+
+/// Why `path` cannot be read as a file: "no such file", "is a directory", "permission denied", or
+/// Foundation's description of `error`.
+func describeFileError(path: String, _ error: any Error) -> String {
+    var isDirectory: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
+    if isDirectory.boolValue { return "is a directory" }
+    if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
+    return (error as NSError).localizedDescription
+}

@@ -1,0 +1,171 @@
+import Foundation
+import JSON
+import TestSupport
+import Testing
+@testable import Daemon
+
+/// The repo's demo catalogues, which exist and are readable.
+private let supportFile = TestPaths.packageRoot.appendingPathComponent("examples/catalogues/support.tools.json").path
+private let devopsFile = TestPaths.packageRoot.appendingPathComponent("examples/catalogues/devops.tools.json").path
+
+/// The error `body` throws, as `field: message`, or nil.
+private func message(_ body: () throws(ConfigError) -> Void) -> String? {
+    do throws(ConfigError) {
+        try body()
+        return nil
+    } catch {
+        return error.description
+    }
+}
+
+@Suite struct ConfigOverridesTests {
+    @Test func flagsAloneMakeAValidConfig() throws {
+        var config = DaemonConfig()
+        try config.apply(ConfigOverrides(catalogues: ["support=\(supportFile)"], agentSocket: "/tmp/a.sock"))
+        try config.validate()
+        #expect(config.catalogues == [CatalogueConfig(name: "support", file: supportFile)])
+        #expect(config.agentSocket == "/tmp/a.sock")
+        #expect(config.handlerSocket == "/run/toolrouter/handlers.sock")
+    }
+
+    @Test func everyScalarOverrides() throws {
+        var config = DaemonConfig()
+        try config.apply(ConfigOverrides(
+            model: "/m.gguf", agentSocket: "/a", handlerSocket: "/h", socketMode: "0600",
+            allowedUIDs: [1000], allowedGIDs: [100, 101], queueDepth: 2, defaultDeadlineMs: 3,
+            handlerTimeoutMs: 4, maxTokens: 5, maxMessageBytes: 2048, contextTokens: 128))
+        var expected = DaemonConfig()
+        expected.model = "/m.gguf"
+        expected.agentSocket = "/a"
+        expected.handlerSocket = "/h"
+        expected.socketMode = 0o600
+        expected.allowedUIDs = [1000]
+        expected.allowedGIDs = [100, 101]
+        expected.queueDepth = 2
+        expected.defaultDeadlineMs = 3
+        expected.handlerTimeoutMs = 4
+        expected.maxTokens = 5
+        expected.maxMessageBytes = 2048
+        expected.contextTokens = 128
+        #expect(config == expected)
+    }
+
+    @Test func emptyOverridesChangeNothing() throws {
+        var config = try DaemonConfig(json: JSONParser.parse(#"{"queue_depth": 9, "catalogues": [{"name": "a", "file": "/a"}]}"#))
+        let before = config
+        try config.apply(ConfigOverrides())
+        #expect(config == before)
+    }
+
+    @Test func catalogueFlagReplacesFileEntryAndAdapterAttaches() throws {
+        var config = try DaemonConfig(json: JSONParser.parse(#"{"catalogues": [{"name": "support", "file": "/old.json", "adapter": "/a1"}]}"#))
+        try config.apply(ConfigOverrides(catalogues: ["support=/new.json", "devops=/d=1.json"], adapters: ["devops=/lora.gguf"]))
+        #expect(config.catalogues == [CatalogueConfig(name: "support", file: "/new.json", adapter: "/a1"),
+                                      CatalogueConfig(name: "devops", file: "/d=1.json", adapter: "/lora.gguf")])
+    }
+
+    static let overrideErrors: [(ConfigOverrides, String)] = [
+        (ConfigOverrides(catalogues: ["support"]), #"--catalogue: expected NAME=FILE, got "support""#),
+        (ConfigOverrides(catalogues: ["support="]), #"--catalogue: expected NAME=FILE, got "support=" (empty path)"#),
+        (ConfigOverrides(catalogues: ["=/x.json"]), #"--catalogue: invalid catalogue name "" in "=/x.json": use 1 to 64 of A-Z a-z 0-9 _ -"#),
+        (ConfigOverrides(catalogues: ["a b=/x.json"]), #"--catalogue: invalid catalogue name "a b" in "a b=/x.json": use 1 to 64 of A-Z a-z 0-9 _ -"#),
+        (ConfigOverrides(catalogues: ["x=/1", "x=/2"]), #"--catalogue: catalogue "x" given twice"#),
+        (ConfigOverrides(adapters: ["support=/l.gguf"]), #"--adapter: no catalogue named "support" (known: none)"#),
+        (ConfigOverrides(catalogues: ["a=/a"], adapters: ["b=/l.gguf"]), #"--adapter: no catalogue named "b" (known: a)"#),
+        (ConfigOverrides(catalogues: ["a=/a"], adapters: ["a"]), #"--adapter: expected NAME=PATH, got "a""#),
+        (ConfigOverrides(agentSocket: ""), "--agent-socket: must not be empty"),
+        (ConfigOverrides(handlerSocket: ""), "--handler-socket: must not be empty"),
+        (ConfigOverrides(socketMode: "rw"), #"--socket-mode: expected an octal mode like "0660", got "rw""#),
+        (ConfigOverrides(queueDepth: 0), "--queue-depth: must be between 1 and 100000, got 0"),
+        (ConfigOverrides(defaultDeadlineMs: -1), "--default-deadline-ms: must be between 1 and 3600000, got -1"),
+        (ConfigOverrides(handlerTimeoutMs: 0), "--handler-timeout-ms: must be between 1 and 3600000, got 0"),
+        (ConfigOverrides(maxTokens: 40000), "--max-tokens: must be between 1 and 32768, got 40000"),
+        (ConfigOverrides(maxMessageBytes: 10), "--max-message-bytes: must be between 1024 and 67108864, got 10"),
+        (ConfigOverrides(contextTokens: 1), "--context-tokens: must be between 64 and 131072, got 1"),
+    ]
+
+    @Test(arguments: overrideErrors)
+    func overrideErrorsNameTheFlag(overrides: ConfigOverrides, expected: String) {
+        var config = DaemonConfig()
+        #expect(message { () throws(ConfigError) in try config.apply(overrides) } == expected)
+    }
+}
+
+@Suite struct ConfigValidationTests {
+    /// A config that passes validation; each test breaks one thing.
+    private func valid() -> DaemonConfig {
+        var config = DaemonConfig()
+        config.catalogues = [CatalogueConfig(name: "support", file: supportFile), CatalogueConfig(name: "devops", file: devopsFile)]
+        config.agentSocket = "/tmp/agent.sock"
+        config.handlerSocket = "/tmp/handlers.sock"
+        return config
+    }
+
+    @Test func validConfigPasses() throws {
+        try valid().validate()
+    }
+
+    @Test func noCatalogue() {
+        #expect(message { () throws(ConfigError) in try DaemonConfig().validate() }
+            == "/catalogues: at least one catalogue is required (in the file or as --catalogue NAME=FILE)")
+    }
+
+    @Test func missingFilesNameFieldAndPath() throws {
+        var config = valid()
+        config.catalogues[1].file = "/nonexistent/devops.json"
+        #expect(message { () throws(ConfigError) in try config.validate() } == #"/catalogues/1/file: no such file: "/nonexistent/devops.json""#)
+
+        config = valid()
+        config.catalogues[0].adapter = "/nonexistent/lora.gguf"
+        #expect(message { () throws(ConfigError) in try config.validate() } == #"/catalogues/0/adapter: no such file: "/nonexistent/lora.gguf""#)
+
+        config = valid()
+        config.model = "/nonexistent/model.gguf"
+        #expect(message { () throws(ConfigError) in try config.validate() } == #"/model: no such file: "/nonexistent/model.gguf""#)
+
+        config = valid()
+        config.catalogues[0].file = "/tmp"
+        #expect(message { () throws(ConfigError) in try config.validate() } == #"/catalogues/0/file: is a directory, not a file: "/tmp""#)
+    }
+
+    @Test func socketPaths() {
+        var config = valid()
+        config.agentSocket = "/tmp/" + String(repeating: "a", count: 102) + ".sock"
+        #expect(message { () throws(ConfigError) in try config.validate() }
+            == "/agent_socket: socket path is 112 bytes; the limit is 107 (sun_path): \"\(config.agentSocket)\"")
+
+        config = valid()
+        config.agentSocket = "/tmp/" + String(repeating: "a", count: 102)
+        #expect(message { () throws(ConfigError) in try config.validate() } == nil)
+
+        config = valid()
+        config.handlerSocket = ""
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/handler_socket: must not be empty")
+
+        config = valid()
+        config.handlerSocket = config.agentSocket
+        #expect(message { () throws(ConfigError) in try config.validate() } == #"/handler_socket: must differ from agent_socket (both are "/tmp/agent.sock")"#)
+    }
+
+    @Test func duplicateNamesAndLimits() {
+        var config = valid()
+        config.catalogues[1].name = "support"
+        #expect(message { () throws(ConfigError) in try config.validate() } == #"/catalogues/1/name: duplicate catalogue name "support""#)
+
+        config = valid()
+        config.maxTokens = 2048
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/max_tokens: must be less than context_tokens (2048), got 2048")
+
+        config = valid()
+        config.queueDepth = 0
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/queue_depth: must be between 1 and 100000, got 0")
+
+        config = valid()
+        config.socketMode = 0o4755
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/socket_mode: must be at most 0777, got 4755")
+
+        config = valid()
+        config.allowedUIDs = []
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/allowed_uids: must not be empty (omit it to allow anyone)")
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-@testable import Daemon
-@Test func placeholder() { #expect(Bool(true)) }
