@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // OpenBLAS, from Debian's libopenblas-dev (cblas_sgemm for prefill).
@@ -43,7 +44,10 @@ let package = Package(
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
-        .target(name: "Daemon", dependencies: ["JSON", "Router", "ToolCalls"]),
+        .target(name: "Daemon", dependencies: [
+            "JSON", "Router", "ToolCalls", "Inference",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // The `toolrouter` command line.
         .executableTarget(
             name: "toolrouter",
@@ -65,7 +69,7 @@ let package = Package(
                                                        "ToolCalls", "SchemaGrammar", "JSON"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PropertyTests", dependencies: ["TestSupport", "SchemaGrammar", "ToolCalls", "JSON", "Grammar", "TokenMatcher", "Tokenizer", "GGUF"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
     ]
 )

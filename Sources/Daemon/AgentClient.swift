@@ -1,0 +1,102 @@
+// A small blocking client for the agent socket (the `toolrouter route|call` commands and tests).
+
+import Foundation
+
+/// Why talking to the daemon failed.
+public enum ClientError: Error, CustomStringConvertible {
+    /// The socket could not be opened or connected.
+    case connect(path: String, reason: String)
+    /// Reading or writing failed.
+    case io(String)
+    /// The daemon closed the connection before answering.
+    case closed
+    /// No complete line arrived in time.
+    case timedOut(seconds: Double)
+
+    public var description: String {
+        switch self {
+        case .connect(let path, let reason): return "cannot connect to \(path): \(reason)"
+        case .io(let reason): return "socket error: \(reason)"
+        case .closed: return "the daemon closed the connection"
+        case .timedOut(let s): return "no answer within \(s) s"
+        }
+    }
+}
+
+/// One connection to the agent socket: write request lines, read response lines.
+public final class AgentClient {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    /// Connects to the Unix socket at `path`.
+    public init(path: String) throws(ClientError) {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .connect(path: path, reason: String(cString: strerror(errno))) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw .connect(path: path, reason: "path longer than a socket address allows")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .connect(path: path, reason: reason)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Writes `bytes` as they are (add the newline yourself, or use `send(line:)`).
+    public func write(_ bytes: [UInt8]) throws(ClientError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(String(cString: strerror(errno)))
+            }
+            offset += n
+        }
+    }
+
+    /// Writes one request line (a newline is added).
+    public func send(line: String) throws(ClientError) { try write(Array(line.utf8) + [0x0A]) }
+
+    /// Reads the next response line (without its newline), waiting up to `timeout` seconds.
+    public func readLine(timeout: Double = 60) throws(ClientError) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return String(decoding: line, as: UTF8.self)
+            }
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw .timedOut(seconds: timeout) }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(remaining, 3600) * 1000))
+            if ready < 0 { if errno == EINTR { continue }; throw .io(String(cString: strerror(errno))) }
+            if ready == 0 { continue }
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw .io(String(cString: strerror(errno))) }
+            if n == 0 { throw .closed }
+            buffer += chunk[..<n]
+        }
+    }
+
+    /// Sends one request and returns its response line.
+    public func request(_ line: String, timeout: Double = 60) throws(ClientError) -> String {
+        try send(line: line)
+        return try readLine(timeout: timeout)
+    }
+}

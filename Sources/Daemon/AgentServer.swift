@@ -1,0 +1,151 @@
+// The agent socket: newline-delimited JSON-RPC over a Unix domain socket, on SwiftNIO.
+//
+// Each connection frames lines with a size cap (an oversized line is answered at once and the rest of it
+// discarded), runs every request as its own task (pipelining: responses carry ids and are written as they
+// complete), and cancels its in-flight requests when the client disconnects — the worker drops them.
+
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Why the agent socket could not be opened.
+public enum ServerError: Error, CustomStringConvertible {
+    /// Something that is not a socket is in the way at the socket path.
+    case pathOccupied(String)
+    /// Binding or setting the socket's mode failed.
+    case bind(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .pathOccupied(let path): return "\(path) exists and is not a socket; refusing to replace it"
+        case .bind(let path, let reason): return "cannot listen on \(path): \(reason)"
+        }
+    }
+}
+
+/// A listening agent socket.
+public final class AgentServer: Sendable {
+    /// The socket path.
+    public let path: String
+    private let channel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+
+    private init(path: String, channel: any Channel, group: MultiThreadedEventLoopGroup) {
+        self.path = path
+        self.channel = channel
+        self.group = group
+    }
+
+    /// Binds `path` (replacing a stale socket file), sets its permission bits to `mode`, and serves `service`.
+    public static func start(service: AgentService, path: String, mode: UInt32, maxLineBytes: Int) async throws -> AgentServer {
+        try removeStaleSocket(at: path)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AgentConnection(service: service, maxLineBytes: maxLineBytes))
+                }
+            }
+        let channel: any Channel
+        do { channel = try await bootstrap.bind(unixDomainSocketPath: path).get() } catch {
+            try? await group.shutdownGracefully()
+            throw ServerError.bind(path: path, reason: "\(error)")
+        }
+        guard chmod(path, mode_t(mode)) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            throw ServerError.bind(path: path, reason: "chmod: \(reason)")
+        }
+        return AgentServer(path: path, channel: channel, group: group)
+    }
+
+    /// Stops listening and closes every connection.
+    public func close() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+        unlink(path)
+    }
+
+    private static func removeStaleSocket(at path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { throw ServerError.pathOccupied(path) }
+        unlink(path)
+    }
+}
+
+/// In-flight request tasks of one connection, cancelled together when it closes.
+private final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tasks: [Int: Task<Void, Never>] = [:]
+    private var next = 0
+    private var closed = false
+
+    func add(_ make: (Int) -> Task<Void, Never>) {
+        lock.lock(); defer { lock.unlock() }
+        let id = next
+        next += 1
+        let task = make(id)
+        if closed { task.cancel() } else { tasks[id] = task }
+    }
+
+    func finish(_ id: Int) { lock.lock(); tasks[id] = nil; lock.unlock() }
+
+    func cancelAll() {
+        lock.lock()
+        closed = true
+        let all = tasks.values
+        tasks = [:]
+        lock.unlock()
+        for task in all { task.cancel() }
+    }
+}
+
+/// One agent connection.
+private final class AgentConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let service: AgentService
+    private let maxLineBytes: Int
+    private var framer: LineFramer
+    private let inFlight = InFlight()
+
+    init(service: AgentService, maxLineBytes: Int) {
+        self.service = service
+        self.maxLineBytes = maxLineBytes
+        self.framer = LineFramer(maxLineBytes: maxLineBytes)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        let channel = context.channel
+        for framed in framer.append(buffer.readableBytesView) {
+            switch framed {
+            case .tooLong(let count):
+                channel.writeAndFlush(ByteBuffer(bytes: service.tooLong(byteCount: count, limit: maxLineBytes)), promise: nil)
+            case .line(let line):
+                let service = self.service, inFlight = self.inFlight
+                inFlight.add { id in
+                    Task {
+                        defer { inFlight.finish(id) }
+                        guard let response = await service.respond(to: line), !Task.isCancelled else { return }
+                        channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil)
+                    }
+                }
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inFlight.cancelAll()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        inFlight.cancelAll()
+        context.close(promise: nil)
+    }
+}

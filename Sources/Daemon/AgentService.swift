@@ -1,0 +1,157 @@
+// What the daemon does with one agent request line, independent of sockets: decode, dispatch by method,
+// run routing on the inference worker, and encode the response line.
+
+import Foundation
+import Inference
+import JSON
+import Router
+import Synchronization
+import ToolCalls
+
+/// Counters behind the `stats` method.
+final class ServiceCounters: Sendable {
+    let requests = Atomic<Int>(0)
+    let routed = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+}
+
+/// Answers agent protocol lines. Thread-safe: many connections call it at once; routing itself is
+/// serialised by the `RouteWorker`.
+public final class AgentService: Sendable {
+    /// The worker that owns the model.
+    public let worker: RouteWorker
+    /// Catalogues by name, in load order (for `tools/list` and catalogue checks).
+    public let catalogues: [(name: String, catalogue: ToolCatalogue)]
+    /// Deadline for requests that name none.
+    public let defaultDeadlineMs: Int
+    let counters = ServiceCounters()
+    let started = MonotonicClock.now()
+
+    /// A service over `worker` serving `catalogues`.
+    public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int) {
+        self.worker = worker
+        self.catalogues = catalogues
+        self.defaultDeadlineMs = defaultDeadlineMs
+    }
+
+    /// The response line for one request line (nil for a notification, which gets no answer).
+    public func respond(to line: [UInt8]) async -> [UInt8]? {
+        counters.requests.add(1, ordering: .relaxed)
+        let request: RPCRequest
+        switch RPCRequest.decode(line: line) {
+        case .success(let r): request = r
+        case .failure(let response): return response.bytes
+        }
+        let reply: Result<JSONValue, RPCError>
+        switch AgentMethod.parse(request) {
+        case .failure(let error): reply = .failure(error)
+        case .success(let method): reply = await handle(method)
+        }
+        if request.isNotification { return nil }
+        switch reply {
+        case .success(let value): return RPCResponse.result(id: request.responseID, value)
+        case .failure(let error):
+            counters.failed.add(1, ordering: .relaxed)
+            return RPCResponse.error(id: request.responseID, error)
+        }
+    }
+
+    /// The response for a line longer than the size cap.
+    public func tooLong(byteCount: Int, limit: Int) -> [UInt8] {
+        counters.requests.add(1, ordering: .relaxed)
+        counters.failed.add(1, ordering: .relaxed)
+        return RPCResponse.error(id: .null, .messageTooLarge(byteCount: byteCount, limit: limit))
+    }
+
+    private func handle(_ method: AgentMethod) async -> Result<JSONValue, RPCError> {
+        switch method {
+        case .health:
+            return .success(.object([("status", .string("ok")), ("queued", .number(JSONNumber(worker.queuedCount)))]))
+        case .stats:
+            return .success(.object([
+                ("requests", .number(JSONNumber(counters.requests.load(ordering: .relaxed)))),
+                ("routed", .number(JSONNumber(counters.routed.load(ordering: .relaxed)))),
+                ("failed", .number(JSONNumber(counters.failed.load(ordering: .relaxed)))),
+                ("queued", .number(JSONNumber(worker.queuedCount))),
+                ("uptime_s", .number(JSONNumber((MonotonicClock.now() - started).rounded()))),
+            ]))
+        case .toolsList(let name):
+            let selected = catalogues.filter { name == nil || $0.name == name }
+            if let name, selected.isEmpty { return .failure(unknownCatalogue(name)) }
+            return .success(.object(selected.map { entry in
+                (key: entry.name, value: .array(entry.catalogue.tools.map { tool in
+                    .object([("name", .string(tool.name)), ("description", .string(tool.description)), ("parameters", tool.parameters)])
+                }))
+            }))
+        case .route(let params):
+            return await route(params).map { result in
+                .object([("call", result.call.json), ("raw", .string(result.raw)), ("timings", Self.timingsJSON(result.timings))])
+            }
+        case .call(let params):
+            switch await route(params) {
+            case .failure(let error): return .failure(error)
+            case .success(let result):
+                if case .noTool(let reason) = result.call {
+                    return .success(.object([("call", result.call.json), ("result", .null), ("reason", .string(reason)),
+                                             ("timings", Self.timingsJSON(result.timings))]))
+                }
+                // Handler dispatch arrives with the handler registry; until then no tool has a handler.
+                return .failure(RPCError(.noHandler, "no handler is registered for tool '\(result.call.toolName)'",
+                                         data: .object([("call", result.call.json)])))
+            }
+        }
+    }
+
+    private func route(_ params: RouteParams) async -> Result<RouteResult, RPCError> {
+        if let name = params.catalogue, !catalogues.contains(where: { $0.name == name }) { return .failure(unknownCatalogue(name)) }
+        let outcome = await worker.route(catalogue: params.catalogue, input: params.input,
+                                         deadlineMs: Double(params.deadlineMs ?? defaultDeadlineMs))
+        switch outcome {
+        case .success(let result):
+            counters.routed.add(1, ordering: .relaxed)
+            return .success(result)
+        case .failure(let failure):
+            return .failure(Self.rpcError(failure, loaded: catalogues.map(\.name)))
+        }
+    }
+
+    private func unknownCatalogue(_ name: String?) -> RPCError {
+        RPCError(.unknownCatalogue, "unknown catalogue \(name.map { "'\($0)'" } ?? "(none named)"); loaded: \(catalogues.map(\.name).joined(separator: ", "))")
+    }
+
+    static func rpcError(_ failure: RouteFailure, loaded: [String]) -> RPCError {
+        switch failure {
+        case .overloaded: return RPCError(.overloaded, "\(failure)")
+        case .deadlineExceeded: return RPCError(.deadlineExceeded, "\(failure)")
+        case .cancelled: return RPCError(.internalError, "request cancelled")
+        case .shuttingDown: return RPCError(.shuttingDown, "\(failure)")
+        case .route(let error):
+            switch error {
+            case .unknownCatalogue: return RPCError(.unknownCatalogue, "\(error)")
+            case .emptyInput, .inputTooLong: return .invalidParams(field: "input", "\(error)")
+            case .invalidCall(let raw, let problems): return .invalidCall(raw: raw, issues: problems)
+            case .decoding: return RPCError(.internalError, "\(error)")
+            }
+        }
+    }
+
+    static func timingsJSON(_ t: RouteTimings) -> JSONValue {
+        func ms(_ v: Double) -> JSONValue { .number(JSONNumber(literal: String(format: "%.3f", v))) }
+        return .object([
+            ("queue_ms", ms(t.queueMs)), ("prefill_ms", ms(t.prefillMs)), ("decode_ms", ms(t.decodeMs)),
+            ("mask_ms", ms(t.maskMs)), ("validate_ms", ms(t.validateMs)), ("dispatch_ms", ms(t.dispatchMs)),
+            ("total_ms", ms(t.totalMs)), ("prompt_tokens", .number(JSONNumber(t.promptTokens))),
+            ("cached_tokens", .number(JSONNumber(t.cachedTokens))), ("generated_tokens", .number(JSONNumber(t.generatedTokens))),
+        ])
+    }
+}
+
+extension ToolCall {
+    /// The tool's name, or `no_tool`.
+    var toolName: String {
+        switch self {
+        case .tool(let name, _): return name
+        case .noTool: return ToolCatalogue.noToolName
+        }
+    }
+}
