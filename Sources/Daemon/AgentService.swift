@@ -116,7 +116,7 @@ public final class AgentService: Sendable {
     }
 
     private func unknownCatalogue(_ name: String?) -> RPCError {
-        RPCError(.unknownCatalogue, "unknown catalogue \(name.map { "'\($0)'" } ?? "(none named)"); loaded: \(catalogues.map(\.name).joined(separator: ", "))")
+        RPCError(.unknownCatalogue, "\(RouteError.unknownCatalogue(name, loaded: catalogues.map(\.name)))")
     }
 
     static func rpcError(_ failure: RouteFailure, loaded: [String]) -> RPCError {

@@ -28,8 +28,9 @@ public enum RouteError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownCatalogue(let name, let loaded):
-            let given = name.map { "'\($0)'" } ?? "none named"
-            return "unknown catalogue \(given); loaded: \(loaded.joined(separator: ", "))"
+            let list = loaded.joined(separator: ", ")
+            guard let name else { return "no catalogue named, and several are loaded (\(list)): name one" }
+            return "unknown catalogue '\(name)'; loaded: \(list)"
         case .emptyInput: return "the input is empty"
         case .inputTooLong(let tokens, let capacity): return "the prompt needs \(tokens) tokens; the context holds \(capacity)"
         case .decoding(let error): return "decoding failed: \(error)"

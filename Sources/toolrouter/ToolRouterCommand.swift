@@ -9,7 +9,8 @@ struct ToolRouterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "toolrouter",
         abstract: "Turn natural-language requests into validated tool calls with a small local model.",
-        subcommands: [InspectCommand.self, TokenizeCommand.self, GenerateCommand.self, GrammarCommand.self, BenchCommand.self]
+        subcommands: [InspectCommand.self, TokenizeCommand.self, GenerateCommand.self, GrammarCommand.self, ServeCommand.self,
+                      RouteCommand.self, CallCommand.self, BenchCommand.self]
     )
 
     /// Picks OpenBLAS's kernels (which may re-execute the process once), then runs the command.

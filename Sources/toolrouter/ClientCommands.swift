@@ -1,0 +1,42 @@
+// `toolrouter route|call`: send one request to a running daemon and print its JSON answer.
+
+import ArgumentParser
+import Daemon
+import JSON
+
+/// Options shared by the two client commands.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The daemon's agent socket.") var socket = "/run/toolrouter/agent.sock"
+    @Option(help: "Catalogue name (needed when the daemon serves several).") var catalogue: String?
+    @Option(name: .customLong("deadline-ms"), help: "Deadline for this request.") var deadlineMs: Int?
+    @Argument(help: "The request, in plain language.") var text: String
+
+    /// Sends `method` and prints the response line; a JSON-RPC error exits non-zero.
+    func send(method: String) throws {
+        var params: [(key: String, value: JSONValue)] = []
+        if let catalogue { params.append(("catalogue", .string(catalogue))) }
+        params.append(("input", .string(text)))
+        if let deadlineMs { params.append(("deadline_ms", .number(JSONNumber(deadlineMs)))) }
+        let request = JSONValue.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(1))), ("method", .string(method)),
+                                        ("params", .object(params))])
+        let response: String
+        do {
+            let client = try AgentClient(path: socket)
+            response = try client.request(JSONWriter.compact(request), timeout: 3600)
+        } catch { throw CLIError("\(error)") }
+        print(response)
+        if (try? JSONParser.parse(response))?["error"] != nil { throw ExitCode(1) }
+    }
+}
+
+struct RouteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "route", abstract: "Ask a running daemon which call a request maps to (nothing is executed).")
+    @OptionGroup var options: ClientOptions
+    func run() throws { try options.send(method: "route") }
+}
+
+struct CallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "call", abstract: "Ask a running daemon to decide, validate and execute a call.")
+    @OptionGroup var options: ClientOptions
+    func run() throws { try options.send(method: "call") }
+}

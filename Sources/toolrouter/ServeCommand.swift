@@ -1,0 +1,108 @@
+// `toolrouter serve`: the daemon.
+
+import ArgumentParser
+import Daemon
+import Dispatch
+import Foundation
+import GGUF
+import Inference
+import Router
+import Tokenizer
+import ToolCalls
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: load the model and catalogues once, answer agents on the agent socket.",
+        discussion: "Settings come from --config FILE (JSON, see systemd/toolrouter.example.json) and/or flags; flags win.")
+
+    @Option(help: "Config file (JSON).") var config: String?
+    @Option(help: "Path to a .gguf file (default: the model installed by scripts/setup).") var model: String?
+    @Option(name: .customLong("catalogue"), help: "NAME=FILE.tools.json (repeatable).") var catalogues: [String] = []
+    @Option(name: .customLong("adapter"), help: "NAME=PATH: LoRA adapter for catalogue NAME (repeatable).") var adapters: [String] = []
+    @Option(name: .customLong("agent-socket"), help: "Agents' socket path.") var agentSocket: String?
+    @Option(name: .customLong("handler-socket"), help: "Handlers' socket path.") var handlerSocket: String?
+    @Option(name: .customLong("socket-mode"), help: "Permission bits of the sockets, octal (e.g. 0660).") var socketMode: String?
+    @Option(name: .customLong("allowed-uid"), help: "Peer uid allowed to connect (repeatable).") var allowedUIDs: [UInt32] = []
+    @Option(name: .customLong("allowed-gid"), help: "Peer gid allowed to connect (repeatable).") var allowedGIDs: [UInt32] = []
+    @Option(name: .customLong("queue-depth"), help: "Requests waiting before 'overloaded'.") var queueDepth: Int?
+    @Option(name: .customLong("default-deadline-ms"), help: "Deadline of requests that name none.") var defaultDeadlineMs: Int?
+    @Option(name: .customLong("handler-timeout-ms"), help: "Time a handler has to answer.") var handlerTimeoutMs: Int?
+    @Option(name: .customLong("max-tokens"), help: "Generated tokens per request.") var maxTokens: Int?
+    @Option(name: .customLong("max-message-bytes"), help: "Longest protocol line.") var maxMessageBytes: Int?
+    @Option(name: .customLong("context-tokens"), help: "KV cache capacity.") var contextTokens: Int?
+
+    func run() throws {
+        let settings = try resolvedConfig()
+        guard settings.catalogues.allSatisfy({ $0.adapter == nil }) else {
+            throw CLIError("LoRA adapters are not supported yet (the adapter issue adds them); remove the adapter settings")
+        }
+        let start = MonotonicClock.now()
+        let engine = try Engine.load(ModelLocator.resolve(settings.model))
+        let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
+                                       maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
+        var loaded: [(name: String, catalogue: ToolCatalogue)] = []
+        for entry in settings.catalogues {
+            let catalogue: ToolCatalogue
+            do { catalogue = try ToolCatalogue(contentsOf: entry.file) } catch { throw CLIError("\(entry.file): \(error)") }
+            do { try pipeline.load(name: entry.name, catalogue: catalogue) } catch { throw CLIError("catalogue \(entry.name): \(error)") }
+            loaded.append((entry.name, catalogue))
+        }
+        let worker = RouteWorker(pipeline: pipeline, queueDepth: settings.queueDepth)
+        let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs)
+        try FileManager.default.createDirectory(atPath: (settings.agentSocket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+
+        // Block the stop signals before any thread starts, so they are only ever taken by sigwait below.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let server = try blocking { try await AgentServer.start(service: service, path: settings.agentSocket,
+                                                                mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes) }
+        log(String(format: "ready in %.0f ms: catalogues %@ on %@", (MonotonicClock.now() - start) * 1000,
+                   loaded.map(\.name).joined(separator: ", "), settings.agentSocket))
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        log("signal \(received): stopping — no new connections, finishing accepted requests")
+        _ = try? blocking { await server.close() }
+        worker.drain()
+        log("stopped")
+    }
+
+    /// The config file (if any) with the flags applied on top, validated.
+    func resolvedConfig() throws -> DaemonConfig {
+        var settings: DaemonConfig
+        do { settings = try config.map(DaemonConfig.load(path:)) ?? DaemonConfig() } catch { throw CLIError("\(error)") }
+        let overrides = ConfigOverrides(model: model, catalogues: catalogues, adapters: adapters, agentSocket: agentSocket,
+                                        handlerSocket: handlerSocket, socketMode: socketMode, allowedUIDs: allowedUIDs,
+                                        allowedGIDs: allowedGIDs, queueDepth: queueDepth, defaultDeadlineMs: defaultDeadlineMs,
+                                        handlerTimeoutMs: handlerTimeoutMs, maxTokens: maxTokens, maxMessageBytes: maxMessageBytes,
+                                        contextTokens: contextTokens)
+        do {
+            try settings.apply(overrides)
+            try settings.validate()
+        } catch { throw CLIError("\(error)") }
+        return settings
+    }
+
+    private func log(_ message: String) { FileHandle.standardError.write(Data("toolrouter: \(message)\n".utf8)) }
+}
+
+/// The result of async work handed back to a waiting synchronous caller (written once, then read
+/// after the semaphore: no concurrent access).
+private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, any Error>? }
+
+/// Runs async work from synchronous command code and waits for it.
+func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    guard let result = box.result else { throw CLIError("internal: async work produced no result") }
+    return try result.get()
+}
