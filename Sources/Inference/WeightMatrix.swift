@@ -85,21 +85,25 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Y[t, r] = row(r) · X[t] for tokens t < n and rows r in `range`. X is [n, cols] (row stride
     /// `cols`), `sums` is [n, cols/32] block sums, Y has row stride `ldy`. Tokens go four at a time
-    /// through the shared-unpack kernel; other types fall back to one token at a time.
+    /// through the shared-unpack kernel (a short last group is padded); other types go one at a time.
     func multiplyBatch(rows range: Range<Int>, x: UnsafePointer<Float>, sums: UnsafePointer<Float>, n: Int,
                        into y: UnsafeMutablePointer<Float>, ldy: Int, scratch: UnsafeMutablePointer<Float>) {
         let blocks = cols / 32
         var t = 0
-        if type == .q4_1 {
-            while t + 4 <= n {
-                let xs = (x + t * cols, x + (t + 1) * cols, x + (t + 2) * cols, x + (t + 3) * cols)
-                let ss = (sums + t * blocks, sums + (t + 1) * blocks, sums + (t + 2) * blocks, sums + (t + 3) * blocks)
+        if type == .q4_1 && n >= 2 {
+            while t < n {
+                // Groups of four; a short last group (2–3 tokens) repeats its last token and drops the extra lanes.
+                let count = min(4, n - t)
+                let idx = (t, t + min(1, count - 1), t + min(2, count - 1), t + min(3, count - 1))
+                let xs = (x + idx.0 * cols, x + idx.1 * cols, x + idx.2 * cols, x + idx.3 * cols)
+                let ss = (sums + idx.0 * blocks, sums + idx.1 * blocks, sums + idx.2 * blocks, sums + idx.3 * blocks)
                 for r in range {
                     let v = QuantDot.q4_1x4(row(r), xs, sums: ss, blocks: blocks)
-                    y[t * ldy + r] = v[0]; y[(t + 1) * ldy + r] = v[1]; y[(t + 2) * ldy + r] = v[2]; y[(t + 3) * ldy + r] = v[3]
+                    for lane in 0..<count { y[(t + lane) * ldy + r] = v[lane] }
                 }
-                t += 4
+                t += count
             }
+            return
         }
         while t < n {
             multiply(rows: range, x: x + t * cols, blockSums: sums + t * blocks, into: y + t * ldy, scratch: scratch)
