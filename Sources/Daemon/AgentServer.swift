@@ -23,7 +23,7 @@ public enum ServerError: Error, CustomStringConvertible {
     }
 }
 
-/// A listening agent socket.
+/// A listening Unix socket (the agent socket, or the handlers' socket).
 public final class AgentServer: Sendable {
     /// The socket path.
     public let path: String
@@ -38,13 +38,19 @@ public final class AgentServer: Sendable {
 
     /// Binds `path` (replacing a stale socket file), sets its permission bits to `mode`, and serves `service`.
     public static func start(service: AgentService, path: String, mode: UInt32, maxLineBytes: Int) async throws -> AgentServer {
+        try await start(path: path, mode: mode) { AgentConnection(service: service, maxLineBytes: maxLineBytes) }
+    }
+
+    /// Binds `path` and gives every accepted connection the handler `makeHandler` returns.
+    static func start(path: String, mode: UInt32,
+                      makeHandler: @escaping @Sendable () -> any ChannelInboundHandler) async throws -> AgentServer {
         try removeStaleSocket(at: path)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AgentConnection(service: service, maxLineBytes: maxLineBytes))
+                    try channel.pipeline.syncOperations.addHandler(makeHandler())
                 }
             }
         let channel: any Channel

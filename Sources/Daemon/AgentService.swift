@@ -24,14 +24,21 @@ public final class AgentService: Sendable {
     public let catalogues: [(name: String, catalogue: ToolCatalogue)]
     /// Deadline for requests that name none.
     public let defaultDeadlineMs: Int
+    /// The tool handlers `call` dispatches to (nil: no handler socket, every call answers `no handler`).
+    public let handlers: HandlerRegistry?
+    /// Time a handler has to answer.
+    public let handlerTimeoutMs: Int
     let counters = ServiceCounters()
     let started = MonotonicClock.now()
 
-    /// A service over `worker` serving `catalogues`.
-    public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int) {
+    /// A service over `worker` serving `catalogues`, dispatching calls to `handlers`.
+    public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int,
+                handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000) {
         self.worker = worker
         self.catalogues = catalogues
         self.defaultDeadlineMs = defaultDeadlineMs
+        self.handlers = handlers
+        self.handlerTimeoutMs = handlerTimeoutMs
     }
 
     /// The response line for one request line (nil for a notification, which gets no answer).
@@ -90,14 +97,27 @@ public final class AgentService: Sendable {
         case .call(let params):
             switch await route(params) {
             case .failure(let error): return .failure(error)
-            case .success(let result):
+            case .success(var result):
                 if case .noTool(let reason) = result.call {
                     return .success(.object([("call", result.call.json), ("result", .null), ("reason", .string(reason)),
                                              ("timings", Self.timingsJSON(result.timings))]))
                 }
-                // Handler dispatch arrives with the handler registry; until then no tool has a handler.
-                return .failure(RPCError(.noHandler, "no handler is registered for tool '\(result.call.toolName)'",
-                                         data: .object([("call", result.call.json)])))
+                guard let handlers, case .tool(let tool, let arguments) = result.call,
+                      let catalogue = params.catalogue ?? (catalogues.count == 1 ? catalogues.first?.name : nil) else {
+                    return .failure(RPCError(.noHandler, "no handler is registered for tool '\(result.call.toolName)'",
+                                             data: .object([("call", result.call.json)])))
+                }
+                let dispatchStart = MonotonicClock.now()
+                let outcome = await handlers.invoke(catalogue: catalogue, tool: tool, arguments: arguments, timeoutMs: handlerTimeoutMs)
+                result.timings.dispatchMs = (MonotonicClock.now() - dispatchStart) * 1000
+                result.timings.totalMs += result.timings.dispatchMs
+                switch outcome {
+                case .success(let value):
+                    return .success(.object([("call", result.call.json), ("result", value), ("timings", Self.timingsJSON(result.timings))]))
+                case .failure(var error):
+                    error.data = .object([("call", result.call.json)] + (error.data.map { [("handler", $0)] } ?? []))
+                    return .failure(error)
+                }
             }
         }
     }

@@ -49,8 +49,12 @@ struct ServeCommand: ParsableCommand {
             loaded.append((entry.name, catalogue))
         }
         let worker = RouteWorker(pipeline: pipeline, queueDepth: settings.queueDepth)
-        let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs)
-        try FileManager.default.createDirectory(atPath: (settings.agentSocket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let registry = HandlerRegistry(catalogues: loaded)
+        let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
+                                   handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs)
+        for socket in [settings.agentSocket, settings.handlerSocket] {
+            try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        }
 
         // Block the stop signals before any thread starts, so they are only ever taken by sigwait below.
         var signals = sigset_t()
@@ -59,15 +63,18 @@ struct ServeCommand: ParsableCommand {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
+        let handlerServer = try blocking { try await AgentServer.startHandlers(registry: registry, path: settings.handlerSocket,
+                                                                              mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes) }
         let server = try blocking { try await AgentServer.start(service: service, path: settings.agentSocket,
                                                                 mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes) }
-        log(String(format: "ready in %.0f ms: catalogues %@ on %@", (MonotonicClock.now() - start) * 1000,
-                   loaded.map(\.name).joined(separator: ", "), settings.agentSocket))
+        log(String(format: "ready in %.0f ms: catalogues %@; agents on %@, handlers on %@", (MonotonicClock.now() - start) * 1000,
+                   loaded.map(\.name).joined(separator: ", "), settings.agentSocket, settings.handlerSocket))
         var received: Int32 = 0
         sigwait(&signals, &received)
         log("signal \(received): stopping — no new connections, finishing accepted requests")
         _ = try? blocking { await server.close() }
         worker.drain()
+        _ = try? blocking { await handlerServer.close() }
         log("stopped")
     }
 
