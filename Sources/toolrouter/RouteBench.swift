@@ -1,0 +1,116 @@
+// `toolrouter bench route`: latency and throughput of a running daemon, per phase.
+
+import ArgumentParser
+import Daemon
+import Foundation
+import Inference
+import JSON
+
+struct RouteBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route",
+        abstract: "p50/p95/p99 of total and per-phase latency, and throughput, against a running daemon.")
+
+    @Option(help: "The daemon's agent socket.") var socket = "/run/toolrouter/agent.sock"
+    @Option(help: "Catalogue name.") var catalogue: String
+    @Option(help: "Requests, one {\"prompt\": \"...\"} a line.") var prompts: String
+    @Option(help: "Concurrent clients, one connection each.") var concurrency = 1
+    @Option(help: "Requests in all (after the warm-up).") var requests = 50
+    @Option(help: "Requests sent first and not counted.") var warmup = 5
+    @Option(help: "Method to time: route (no dispatch) or call.") var method = "route"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: prompts), let text = String(data: data, encoding: .utf8) else {
+            throw CLIError("\(prompts): cannot read the file")
+        }
+        let inputs = text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["prompt"]?.stringValue }
+        guard !inputs.isEmpty else { throw CLIError("\(prompts): no {\"prompt\": ...} lines") }
+        let method = self.method, catalogue = self.catalogue
+        @Sendable func line(_ i: Int) -> String {
+            JSONWriter.compact(.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(i))), ("method", .string(method)),
+                                        ("params", .object([("catalogue", .string(catalogue)), ("input", .string(inputs[i % inputs.count]))]))]))
+        }
+        do {
+            let warm = try AgentClient(path: socket)
+            for i in 0..<warmup { _ = try warm.request(line(i), timeout: 600) }
+        } catch { throw CLIError("\(error)") }
+
+        let samples = Samples()
+        let next = Samples.Counter()
+        let start = MonotonicClock.now()
+        let socket = self.socket, requests = self.requests
+        let threads = (0..<max(1, concurrency)).map { _ in
+            Thread {
+                guard let client = try? AgentClient(path: socket) else { samples.fail(); return }
+                while true {
+                    let i = next.take()
+                    guard i < requests else { return }
+                    let t0 = MonotonicClock.now()
+                    guard let reply = try? client.request(line(i), timeout: 600), let value = try? JSONParser.parse(reply) else { samples.fail(); return }
+                    samples.add(total: (MonotonicClock.now() - t0) * 1000, timings: value["result"]?["timings"], error: value["error"] != nil)
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        while threads.contains(where: { !$0.isFinished }) { Thread.sleep(forTimeInterval: 0.01) }
+        let seconds = MonotonicClock.now() - start
+        let report = samples.report(seconds: seconds)
+        if json {
+            print(JSONWriter.compact(.object([("catalogue", .string(catalogue)), ("method", .string(method)),
+                                              ("concurrency", .number(JSONNumber(concurrency)))] + report.json)))
+        } else {
+            print("daemon:       \(socket), catalogue \(catalogue), method \(method), \(concurrency) client(s)")
+            print(report.text)
+        }
+    }
+}
+
+/// Latencies collected from the client threads.
+private final class Samples: @unchecked Sendable {
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func take() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value - 1 }
+    }
+
+    private let lock = NSLock()
+    private var totals: [Double] = []
+    private var phases: [String: [Double]] = [:]
+    private var errors = 0
+    private var failures = 0
+    static let phaseNames = ["queue_ms", "prefill_ms", "decode_ms", "mask_ms", "validate_ms", "dispatch_ms", "total_ms"]
+
+    func add(total: Double, timings: JSONValue?, error: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        totals.append(total)
+        if error { errors += 1 }
+        for name in Self.phaseNames { if let v = timings?[name]?.doubleValue { phases[name, default: []].append(v) } }
+    }
+
+    func fail() { lock.lock(); failures += 1; lock.unlock() }
+
+    func report(seconds: Double) -> (text: String, json: [(key: String, value: JSONValue)]) {
+        lock.lock(); defer { lock.unlock() }
+        func pct(_ values: [Double], _ q: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(q * Double(sorted.count - 1)))]
+        }
+        func num(_ v: Double) -> JSONValue { .number(JSONNumber(literal: String(format: "%.2f", v))) }
+        var lines = [String(format: "requests:     %d answered (%d errors, %d failed connections) in %.2f s = %.1f requests/s",
+                            totals.count, errors, failures, seconds, Double(totals.count) / seconds),
+                     String(format: "client total: p50 %.1f  p95 %.1f  p99 %.1f ms", pct(totals, 0.5), pct(totals, 0.95), pct(totals, 0.99))]
+        var json: [(key: String, value: JSONValue)] = [
+            ("requests", .number(JSONNumber(totals.count))), ("errors", .number(JSONNumber(errors))),
+            ("throughput_rps", num(Double(totals.count) / seconds)),
+            ("client_ms", .object([("p50", num(pct(totals, 0.5))), ("p95", num(pct(totals, 0.95))), ("p99", num(pct(totals, 0.99)))])),
+        ]
+        for name in Self.phaseNames {
+            let values = phases[name] ?? []
+            lines.append(String(format: "%@ p50 %.2f  p95 %.2f  p99 %.2f ms", (name.replacingOccurrences(of: "_ms", with: ":") as NSString).padding(toLength: 13, withPad: " ", startingAt: 0),
+                                pct(values, 0.5), pct(values, 0.95), pct(values, 0.99)))
+            json.append((name, .object([("p50", num(pct(values, 0.5))), ("p95", num(pct(values, 0.95))), ("p99", num(pct(values, 0.99)))])))
+        }
+        return (lines.joined(separator: "\n"), json)
+    }
+}
