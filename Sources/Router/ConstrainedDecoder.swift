@@ -162,14 +162,20 @@ public final class ConstrainedDecoder {
     /// The highest-logit token the grammar allows that keeps the output completable within the budget.
     private func choose(_ matcher: GrammarMatcher, logits: UnsafeMutablePointer<Float>, count: Int, remaining: Int,
                         result: inout ConstrainedResult) -> Int? {
-        candidates = Array(UnsafeBufferPointer(start: logits, count: count))
-        for attempt in 0..<fastPathLimit {
+        // Most steps are settled by the top candidate: check it on the logits themselves, and copy them
+        // (into a buffer reused across steps) only when candidates must be struck out.
+        let top = Sampler.argmax(logits, count: count)
+        if fits(top, matcher, remaining: remaining) {
+            result.firstCandidateHits += 1
+            return top
+        }
+        if candidates.count != count { candidates = [Float](repeating: 0, count: count) }
+        candidates.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: count) }
+        candidates[top] = -.infinity
+        for _ in 1..<max(2, fastPathLimit) {
             let id = candidates.withUnsafeBufferPointer { Sampler.argmax($0.baseAddress!, count: count) }
             if candidates[id] == -.infinity { return nil }
-            if fits(id, matcher, remaining: remaining) {
-                if attempt == 0 { result.firstCandidateHits += 1 }
-                return id
-            }
+            if fits(id, matcher, remaining: remaining) { return id }
             candidates[id] = -.infinity
         }
         result.fullMaskSteps += 1
