@@ -57,7 +57,7 @@ extension Transformer {
     }
 
     /// This lane's share of output[n, W.rows] = input[n, W.cols] · Wᵀ: the lane dequantises its slice
-    /// of W's rows into its own region of `weightScratch`, then multiplies with one sgemm.
+    /// of W's rows (in tiles for short chunks) into its own region of `weightScratch` and multiplies with sgemm.
     private func linear(_ w: WeightMatrix, input: UnsafePointer<Float>, n: Int,
                         output: UnsafeMutablePointer<Float>, ldOutput: Int, lane: Int) {
         let rows = Parallel.slice(w.rows, lane: lane, lanes: lanes, granule: 16)
@@ -72,12 +72,18 @@ extension Transformer {
             return
         }
         let slice = weightScratch + lane * c.ffnDim * c.dim
-        w.dequantize(rows: rows, into: slice)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    Int32(n), Int32(rows.count), Int32(w.cols),
-                    1, input, Int32(w.cols),
-                    slice, Int32(w.cols),
-                    0, output + rows.lowerBound, Int32(ldOutput))
+        let tile = n <= tiledBatchLimit ? max(1, tileRows) : rows.count
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, start + tile)
+            w.dequantize(rows: start..<end, into: slice)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                        Int32(n), Int32(end - start), Int32(w.cols),
+                        1, input, Int32(w.cols),
+                        slice, Int32(w.cols),
+                        0, output + start, Int32(ldOutput))
+            start = end
+        }
     }
 
     /// Causal grouped-query attention for the n queries in `bq` (positions p0 ..< p0+n) over the

@@ -1,8 +1,9 @@
 // The Llama forward pass. Two paths compute the same function:
 //   decode  (one token):   quantised matrix-vector kernels that read Q4_1/Q8_0 blocks in place;
 //   prefill (2+ tokens):   up to `smallBatch` tokens, a quantised kernel that unpacks each block once
-//                          for four tokens; beyond that, each layer's weights dequantised to float32 and
-//                          multiplied with `cblas_sgemm`. Attention is two sgemms per head.
+//                          for four tokens; beyond that, weights dequantised to float32 and multiplied
+//                          with `cblas_sgemm` — in cache-sized tiles of rows for short chunks (a request's
+//                          own tokens), a whole slice at a time for long ones. Attention is two sgemms per head.
 // Both split work across the cores with `Parallel`; OpenBLAS itself runs single-threaded.
 //
 // Shapes use n = tokens in the batch, T = positions in the cache after the batch, d = dim,
@@ -22,8 +23,14 @@ public final class Transformer {
     /// Inputs shorter than this run token by token on the decode kernels.
     public var batchThreshold: Int = 2
     /// Prefill chunks up to this size multiply on the quantised weights directly (each block unpacked
-    /// once for four tokens); larger ones dequantise each layer and use sgemm.
-    public var smallBatch: Int = 10
+    /// once for four tokens); larger ones dequantise and use sgemm. Measured crossover on a 2-core
+    /// Zen 4: the kernel wins at 4 tokens, tiled sgemm from 6 (BENCHMARKS.md).
+    public var smallBatch: Int = 5
+    /// Chunks up to this size dequantise `tileRows` rows at a time, so each tile is still in L2 when
+    /// sgemm reads it; longer chunks amortise the round trip through memory and dequantise whole slices.
+    public var tiledBatchLimit: Int = 40
+    /// Rows per dequantised tile (32 rows × 1536 columns of float32 is 192 KiB).
+    public var tileRows: Int = 32
     let c: ModelConfig
     let lanes: Int
     /// Upper bound of `smallBatch` (sizes `batchSums`).

@@ -51,6 +51,14 @@ public enum ChatTemplate: Sendable, Equatable {
         }
     }
 
+    /// The control token that ends a turn (`<|im_end|>`, `<|eot_id|>`): what a trained reply ends with.
+    public var endOfTurn: String {
+        switch self {
+        case .chatML: return "<|im_end|>"
+        case .llama3: return "<|eot_id|>"
+        }
+    }
+
     /// Renders `messages` as the model's prompt text, to be encoded with `parseSpecial: true`.
     /// - Parameter addGenerationPrompt: whether to end with the header of an assistant turn.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {

@@ -145,12 +145,18 @@ private struct NaiveLlama {
 
 @Suite("Tiny random Llama against a float64 forward pass")
 struct TinyModelTests {
-    @Test("both engine paths match the naive float64 forward pass", arguments: [1, Int.max])
-    func matchesNaiveForward(batchThreshold: Int) throws {
+    /// Engine paths: token by token; quantised small-batch kernel; sgemm on whole slices; sgemm on
+    /// tiles of 3 rows (so slices split into uneven tiles).
+    static let paths: [(batchThreshold: Int, smallBatch: Int, tileRows: Int)] = [
+        (Int.max, 5, 32), (1, 64, 32), (1, 0, 1 << 20), (1, 0, 3),
+    ]
+
+    @Test("every engine path matches the naive float64 forward pass", arguments: 0..<4)
+    func matchesNaiveForward(path: Int) throws {
         let file = try GGUFFile(bytes: Tiny.file())
         let model = try LlamaModel(file: file)
         let transformer = Transformer(model: model, maxBatch: 8)
-        transformer.batchThreshold = batchThreshold
+        (transformer.batchThreshold, transformer.smallBatch, transformer.tileRows) = Self.paths[path]
         let tokens = [3, 17, 42, 5, 79, 0, 11, 23, 64, 8, 8, 31]   // 12 tokens: two prefill chunks of ≤ 8
         let cache = KVCache(config: model.config, capacity: 16)
         try transformer.evaluate(tokens, cache: cache)

@@ -1,0 +1,106 @@
+// `toolrouter render-prompt`: the daemon's own prompt rendering and target serialisation, for training
+// data and for peers. Training renders every example through this command, so the text a model is
+// fine-tuned on and the text the daemon serves are produced by the same code and cannot drift.
+
+import ArgumentParser
+import Foundation
+import GGUF
+import JSON
+import Tokenizer
+import ToolCalls
+
+struct RenderPromptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render-prompt",
+        abstract: "Render requests as the daemon does: the prompt text and ids, and each target's canonical call.",
+        discussion: """
+        --input TEXT prints the rendered prompt (with --json: {"prompt", "prompt_ids"}).
+        --system-prompt prints only the catalogue's system prompt (for peers such as llama.cpp).
+        --rows FILE.jsonl reads {"prompt": TEXT, "target": CALL} lines and prints one JSON line each:
+        {"prompt", "prompt_ids", "completion", "completion_ids", "end_id"}. Each target is checked against
+        its tool's schema and written in the grammar's canonical form (schema property order, compact).
+        """)
+
+    @Option(help: "Path to a .gguf file (default: the model installed by scripts/setup); its tokenizer and chat template are used.")
+    var model: String?
+
+    @Option(help: "The tool catalogue (FILE.tools.json).")
+    var catalogue: String
+
+    @Option(help: "One request to render.")
+    var input: String?
+
+    @Option(help: "A JSONL file of {\"prompt\", \"target\"} rows to render as training examples.")
+    var rows: String?
+
+    @Flag(name: .customLong("system-prompt"), help: "Print only the catalogue's system prompt.")
+    var systemPrompt = false
+
+    @Flag(help: "With --input: print JSON with the prompt ids.")
+    var json = false
+
+    func validate() throws {
+        let modes = [input != nil, rows != nil, systemPrompt].filter { $0 }.count
+        guard modes == 1 else { throw ValidationError("give exactly one of --input, --rows and --system-prompt") }
+    }
+
+    func run() throws {
+        let tools: ToolCatalogue
+        do { tools = try ToolCatalogue(contentsOf: catalogue) } catch { throw CLIError("\(catalogue): \(error)") }
+        if systemPrompt { return print(PromptRenderer.systemPrompt(for: tools)) }
+        let path = try ModelLocator.resolve(model)
+        let file: GGUFFile, tokenizer: BPETokenizer, template: ChatTemplate
+        do {
+            file = try GGUFFile(path: path)
+            tokenizer = try BPETokenizer(gguf: file)
+            template = try ChatTemplate(gguf: file)
+        } catch { throw CLIError("\(path): \(error)") }
+        if let input {
+            let text = PromptRenderer.render(catalogue: tools, input: input, template: template)
+            guard json else { return print(text) }
+            let ids = tokenizer.encode(text, parseSpecial: true)
+            return print(JSONWriter.compact(.object([("prompt", .string(text)), ("prompt_ids", idArray(ids))])))
+        }
+        guard let rows else { return }
+        let endIDs = tokenizer.encode(template.endOfTurn, parseSpecial: true)
+        guard endIDs.count == 1, let endID = endIDs.first else { throw CLIError("\(path): \(template.endOfTurn) is not one token") }
+        let lines: [Substring]
+        do { lines = try String(contentsOfFile: rows, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) } catch {
+            throw CLIError("\(rows): \(error.localizedDescription)")
+        }
+        var out = ""
+        for (number, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
+            let (prompt, call) = try Self.example(String(line), catalogue: tools, at: "\(rows):\(number + 1)")
+            let text = PromptRenderer.render(catalogue: tools, input: prompt, template: template)
+            let completion = call.canonicalJSON
+            out += JSONWriter.compact(.object([
+                ("prompt", .string(text)),
+                ("prompt_ids", idArray(tokenizer.encode(text, parseSpecial: true))),
+                ("completion", .string(completion)),
+                ("completion_ids", idArray(tokenizer.encode(completion, parseSpecial: false))),
+                ("end_id", .number(JSONNumber(endID))),
+            ])) + "\n"
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    /// One `{"prompt", "target"}` row, its target parsed, schema-checked and put in schema order.
+    static func example(_ line: String, catalogue: ToolCatalogue, at location: String) throws -> (String, ToolCall) {
+        let row: JSONValue
+        do { row = try JSONParser.parse(line) } catch { throw CLIError("\(location): \(error)") }
+        guard let prompt = row["prompt"]?.stringValue, !prompt.isEmpty else { throw CLIError("\(location): needs a non-empty \"prompt\" string") }
+        guard let target = row["target"] else { throw CLIError("\(location): needs a \"target\" call") }
+        let call: ToolCall
+        do { call = try ToolCall(json: target, catalogue: catalogue).inSchemaOrder(catalogue: catalogue) } catch {
+            throw CLIError("\(location): target: \(error)")
+        }
+        let issues = catalogue.validate(call)
+        guard issues.isEmpty else {
+            throw CLIError("\(location): target fails its schema: " + issues.map { "\($0.instancePointer): \($0.message)" }.joined(separator: "; "))
+        }
+        return (prompt, call)
+    }
+}
+
+/// A JSON array of token ids.
+func idArray(_ ids: [Int]) -> JSONValue { .array(ids.map { .number(JSONNumber($0)) }) }
