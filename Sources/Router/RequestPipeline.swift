@@ -86,18 +86,31 @@ public final class PreparedCatalogue {
     public let grammar: ByteGrammar
     /// The adapter this catalogue decodes with (nil: the base model). Part of the prefix cache key.
     public let adapter: String?
-    /// Tokens of the system prompt.
+    /// Tokens of the system turn, then of the user turn's opening (`<|im_start|>user\n`).
     let prefixIDs: [Int]
+    /// How many of `prefixIDs` are the system turn (the rest open the user turn).
+    let systemCount: Int
     /// KV state after `prefixIDs`, copied into the working cache for each request.
     let prefixCache: KVCache
 
-    init(name: String, catalogue: ToolCatalogue, grammar: ByteGrammar, adapter: String?, prefixIDs: [Int], prefixCache: KVCache) {
+    init(name: String, catalogue: ToolCatalogue, grammar: ByteGrammar, adapter: String?, prefixIDs: [Int], systemCount: Int,
+         prefixCache: KVCache) {
         self.name = name
         self.catalogue = catalogue
         self.grammar = grammar
         self.adapter = adapter
         self.prefixIDs = prefixIDs
+        self.systemCount = systemCount
         self.prefixCache = prefixCache
+    }
+
+    /// A request's tokens after the system turn, split into how many prefix tokens the cache serves and
+    /// the tokens left to prefill. Normally the user turn's opening comes from the cache too; when the
+    /// input's first characters merge with it into other tokens, only the system turn does.
+    func split(requestIDs: [Int]) -> (cached: Int, rest: ArraySlice<Int>) {
+        let opening = prefixIDs[systemCount...]
+        if requestIDs.starts(with: opening) { return (prefixIDs.count, requestIDs.dropFirst(opening.count)) }
+        return (systemCount, requestIDs[...])
     }
 }
 
@@ -129,12 +142,14 @@ public final class RequestPipeline {
     public func load(name: String, catalogue: ToolCatalogue, adapter: String? = nil) throws -> PreparedCatalogue {
         let grammar = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue)))
         grammar.prepareMasks(for: decoder.vocabulary)
-        let prefixText = PromptRenderer.renderSplit(catalogue: catalogue, input: "x", template: template).prefix
-        let prefixIDs = tokenizer.encode(prefixText, parseSpecial: true)
+        let systemText = PromptRenderer.renderSplit(catalogue: catalogue, input: "x", template: template).prefix
+        let systemIDs = tokenizer.encode(systemText, parseSpecial: true)
+        let openingIDs = tokenizer.encode(PromptRenderer.userTurnOpening(catalogue: catalogue, template: template), parseSpecial: true)
+        let prefixIDs = systemIDs + openingIDs
         let prefixCache = KVCache(config: transformer.model.config, capacity: max(1, prefixIDs.count))
         if !prefixIDs.isEmpty { try transformer.evaluate(prefixIDs, cache: prefixCache) }
         let prepared = PreparedCatalogue(name: name, catalogue: catalogue, grammar: grammar, adapter: adapter,
-                                         prefixIDs: prefixIDs, prefixCache: prefixCache)
+                                         prefixIDs: prefixIDs, systemCount: systemIDs.count, prefixCache: prefixCache)
         catalogues.removeAll { $0.name == name }
         catalogues.append(prepared)
         return prepared
@@ -158,15 +173,15 @@ public final class RequestPipeline {
         // The request's part of the prompt is cut from the whole rendering (rendering the user turn alone
         // would let a template add its default system prompt).
         let request = PromptRenderer.renderSplit(catalogue: prepared.catalogue, input: input, template: template).request
-        let requestIDs = tokenizer.encode(request, parseSpecial: true)
-        let total = prepared.prefixIDs.count + requestIDs.count
+        let (cached, rest) = prepared.split(requestIDs: tokenizer.encode(request, parseSpecial: true))
+        let total = cached + rest.count
         guard total + 1 < cache.capacity else { throw .inputTooLong(tokens: total, capacity: cache.capacity) }
-        do { try cache.loadPrefix(from: prepared.prefixCache, length: prepared.prefixIDs.count) } catch {
+        do { try cache.loadPrefix(from: prepared.prefixCache, length: cached) } catch {
             throw .decoding(.inference(error))
         }
         let budget = min(maxTokens, cache.capacity - total - 1)
         let decoded: ConstrainedResult
-        do { decoded = try decoder.decode(prompt: requestIDs, grammar: prepared.grammar, maxTokens: budget, cache: cache) } catch {
+        do { decoded = try decoder.decode(prompt: Array(rest), grammar: prepared.grammar, maxTokens: budget, cache: cache) } catch {
             throw .decoding(error)
         }
         let validateStart = MonotonicClock.now()
@@ -184,7 +199,7 @@ public final class RequestPipeline {
         timings.decodeMs = decoded.decodeSeconds * 1000
         timings.maskMs = decoded.maskSeconds * 1000
         timings.promptTokens = total
-        timings.cachedTokens = prepared.prefixIDs.count
+        timings.cachedTokens = cached
         timings.generatedTokens = decoded.ids.count
         timings.totalMs = (MonotonicClock.now() - start) * 1000
         return RouteResult(call: call, raw: decoded.text, timings: timings)

@@ -35,6 +35,17 @@ public enum PromptRenderer {
         return (prefix, String(whole.dropFirst(prefix.count)))
     }
 
+    /// The text every request part starts with: the opening of the user turn (`<|im_start|>user\n` for
+    /// ChatML), found by rendering a placeholder input. Its tokens can join the cached prefix when the
+    /// request's tokens start with them (the caller checks; a leading space or newline in the input may
+    /// merge across the boundary).
+    public static func userTurnOpening(catalogue: ToolCatalogue, template: ChatTemplate = .chatML(defaultSystemPrompt: nil)) -> String {
+        let placeholder = "\u{1}"
+        let request = renderSplit(catalogue: catalogue, input: placeholder, template: template).request
+        guard let end = request.range(of: placeholder) else { return "" }
+        return String(request[..<end.lowerBound])
+    }
+
     /// `order_id, reason, amount?` — properties in schema order, optional ones marked.
     static func argumentList(_ parameters: JSONValue) -> String {
         let required = Set(parameters["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])

@@ -32,7 +32,11 @@ struct RequestPipelineTests {
         for input in ["Where is ORD-1234?", " leading space", "\nnewline first", "emoji 😀 and <|im_end|> text"] {
             let whole = pipeline.tokenizer.encode(PromptRenderer.render(catalogue: prepared.catalogue, input: input, template: pipeline.template), parseSpecial: true)
             let request = pipeline.tokenizer.encode(PromptRenderer.renderSplit(catalogue: prepared.catalogue, input: input, template: pipeline.template).request, parseSpecial: true)
-            #expect(prepared.prefixIDs + request == whole, "\(input.debugDescription)")
+            let (cached, rest) = prepared.split(requestIDs: request)
+            #expect(Array(prepared.prefixIDs[..<cached]) + rest == whole, "\(input.debugDescription)")
+            // The user turn's opening comes from the cache unless the input merges with it.
+            if !input.hasPrefix("\n") { #expect(cached == prepared.prefixIDs.count, "\(input.debugDescription)") }
+            #expect(cached > prepared.systemCount || input.first?.isWhitespace == true)
         }
     }
 
