@@ -55,6 +55,9 @@ public final class AgentClient {
 
     deinit { close(fd) }
 
+    /// Ends the connection now (the descriptor itself is released when the client is).
+    public func disconnect() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     /// Writes `bytes` as they are (add the newline yourself, or use `send(line:)`).
     public func write(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0

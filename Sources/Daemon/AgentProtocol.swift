@@ -5,6 +5,7 @@
 // (or method not found / invalid params).
 
 import JSON
+import ToolCalls
 
 /// One JSON-RPC 2.0 request as read from a line.
 public struct RPCRequest: Sendable, Equatable {
@@ -84,12 +85,16 @@ public struct RouteParams: Sendable, Equatable {
     public var input: String
     /// The request's deadline in milliseconds; nil for the configured default.
     public var deadlineMs: Int?
+    /// Which answers are allowed: `"auto"` (default), `"required"` (never `no_tool`), or a tool name
+    /// (as a string or OpenAI's `{"type": "function", "function": {"name": NAME}}`).
+    public var toolChoice: ToolChoice
 
     /// Route params.
-    public init(catalogue: String? = nil, input: String, deadlineMs: Int? = nil) {
+    public init(catalogue: String? = nil, input: String, deadlineMs: Int? = nil, toolChoice: ToolChoice = .auto) {
         self.catalogue = catalogue
         self.input = input
         self.deadlineMs = deadlineMs
+        self.toolChoice = toolChoice
     }
 }
 
@@ -133,7 +138,7 @@ public enum AgentMethod: Sendable, Equatable {
 
     private static func routeParams(_ params: JSONValue?) throws(RPCError) -> RouteParams {
         guard params != nil else { throw RPCError.invalidParams(field: "input", "missing (params must be an object with \"input\")") }
-        let members = try objectParams(params, allowed: ["catalogue", "input", "deadline_ms"], method: "route and call")
+        let members = try objectParams(params, allowed: ["catalogue", "input", "deadline_ms", "tool_choice"], method: "route and call")
         let catalogue = try catalogueParam(members)
         guard let inputValue = members.first(where: { $0.key == "input" })?.value else {
             throw RPCError.invalidParams(field: "input", "missing")
@@ -151,7 +156,28 @@ public enum AgentMethod: Sendable, Equatable {
             }
             deadline = integer
         }
-        return RouteParams(catalogue: catalogue, input: input, deadlineMs: deadline)
+        var choice = ToolChoice.auto
+        if let value = members.first(where: { $0.key == "tool_choice" })?.value { choice = try toolChoice(value) }
+        return RouteParams(catalogue: catalogue, input: input, deadlineMs: deadline, toolChoice: choice)
+    }
+
+    /// `"auto"`, `"required"`, `"NAME"`, or `{"type": "function", "function": {"name": "NAME"}}`.
+    private static func toolChoice(_ value: JSONValue) throws(RPCError) -> ToolChoice {
+        let name: String
+        if let text = value.stringValue {
+            name = text
+        } else if value["type"]?.stringValue == "function", let text = value["function"]?["name"]?.stringValue {
+            name = text
+        } else {
+            throw RPCError.invalidParams(field: "tool_choice",
+                                         "expected \"auto\", \"required\", a tool name, or {\"type\": \"function\", \"function\": {\"name\": NAME}}; got \(abbreviated(JSONWriter.compact(value)))")
+        }
+        switch name {
+        case "auto": return .auto
+        case "required": return .required
+        case "": throw RPCError.invalidParams(field: "tool_choice", "the tool name is empty")
+        default: return .tool(name)
+        }
     }
 
     /// The members of object params (absent params count as `{}`), all with allowed keys.

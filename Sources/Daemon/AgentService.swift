@@ -73,7 +73,8 @@ public final class AgentService: Sendable {
     private func handle(_ method: AgentMethod) async -> Result<JSONValue, RPCError> {
         switch method {
         case .health:
-            return .success(.object([("status", .string("ok")), ("queued", .number(JSONNumber(worker.queuedCount)))]))
+            return .success(.object([("status", .string("ok")), ("queued", .number(JSONNumber(worker.queuedCount))),
+                                     ("handlers", handlersJSON())]))
         case .stats:
             return .success(.object([
                 ("requests", .number(JSONNumber(counters.requests.load(ordering: .relaxed)))),
@@ -122,9 +123,20 @@ public final class AgentService: Sendable {
         }
     }
 
+    /// `{"catalogue": {"tool": handler count}}` for the tools that have handlers, in catalogue order.
+    private func handlersJSON() -> JSONValue {
+        let online = handlers?.onlineTools ?? [:]
+        return .object(catalogues.map { entry in
+            let counts = online[entry.name] ?? [:]
+            return (key: entry.name, value: .object(entry.catalogue.tools.compactMap { tool in
+                counts[tool.name].map { (key: tool.name, value: .number(JSONNumber($0))) }
+            }))
+        })
+    }
+
     private func route(_ params: RouteParams) async -> Result<RouteResult, RPCError> {
         if let name = params.catalogue, !catalogues.contains(where: { $0.name == name }) { return .failure(unknownCatalogue(name)) }
-        let outcome = await worker.route(catalogue: params.catalogue, input: params.input,
+        let outcome = await worker.route(RouteRequest(catalogue: params.catalogue, input: params.input, toolChoice: params.toolChoice),
                                          deadlineMs: Double(params.deadlineMs ?? defaultDeadlineMs))
         switch outcome {
         case .success(let result):
@@ -149,6 +161,8 @@ public final class AgentService: Sendable {
             switch error {
             case .unknownCatalogue: return RPCError(.unknownCatalogue, "\(error)")
             case .emptyInput, .inputTooLong: return .invalidParams(field: "input", "\(error)")
+            case .unknownTool: return .invalidParams(field: "tool_choice", "\(error)")
+            case .grammar: return RPCError(.internalError, "\(error)")
             case .invalidCall(let raw, let problems): return .invalidCall(raw: raw, issues: problems)
             case .decoding: return RPCError(.internalError, "\(error)")
             }

@@ -33,6 +33,16 @@ public final class HandlerRegistry: @unchecked Sendable {
     /// Handlers currently registered.
     public var handlerCount: Int { lock.lock(); defer { lock.unlock() }; return handlers.count }
 
+    /// How many handlers serve each online tool, by catalogue (tools with none are left out).
+    public var onlineTools: [String: [String: Int]] {
+        lock.lock(); defer { lock.unlock() }
+        var online: [String: [String: Int]] = [:]
+        for handler in handlers.values {
+            for tool in handler.tools { online[handler.catalogue, default: [:]][tool, default: 0] += 1 }
+        }
+        return online
+    }
+
     /// Registers connection `id` for `tools` of `catalogue`; refuses unknown catalogues and tools by name.
     func register(connection id: Int, channel: any Channel, params: JSONValue?) -> Result<JSONValue, RPCError> {
         guard let name = params?["catalogue"]?.stringValue else { return .failure(.invalidParams(field: "catalogue", "expected a string")) }

@@ -18,6 +18,10 @@ public enum RouteError: Error, CustomStringConvertible {
     case unknownCatalogue(String?, loaded: [String])
     /// The input is empty.
     case emptyInput
+    /// `tool_choice` names a tool the catalogue does not have.
+    case unknownTool(String, catalogue: String)
+    /// A tool choice's grammar could not be compiled.
+    case grammar(String)
     /// The input and the catalogue prefix do not fit in the context.
     case inputTooLong(tokens: Int, capacity: Int)
     /// Decoding failed (budget, inference).
@@ -32,6 +36,8 @@ public enum RouteError: Error, CustomStringConvertible {
             guard let name else { return "no catalogue named, and several are loaded (\(list)): name one" }
             return "unknown catalogue '\(name)'; loaded: \(list)"
         case .emptyInput: return "the input is empty"
+        case .unknownTool(let name, let catalogue): return "catalogue '\(catalogue)' has no tool '\(name)'"
+        case .grammar(let problem): return "grammar compilation failed: \(problem)"
         case .inputTooLong(let tokens, let capacity): return "the prompt needs \(tokens) tokens; the context holds \(capacity)"
         case .decoding(let error): return "decoding failed: \(error)"
         case .invalidCall(let raw, let problems): return "the decoded call is invalid (\(problems.joined(separator: "; "))): \(raw)"
@@ -76,14 +82,34 @@ public struct RouteResult: Sendable {
     public var timings: RouteTimings
 }
 
+/// One request to route: the catalogue (nil when only one is loaded), the user's text, and which
+/// answers are allowed.
+public struct RouteRequest: Sendable, Equatable {
+    /// The catalogue's name; nil picks the only one loaded.
+    public var catalogue: String?
+    /// The natural-language request.
+    public var input: String
+    /// Which answers the grammar allows.
+    public var toolChoice: ToolChoice
+
+    /// A request for `input`.
+    public init(catalogue: String? = nil, input: String, toolChoice: ToolChoice = .auto) {
+        self.catalogue = catalogue
+        self.input = input
+        self.toolChoice = toolChoice
+    }
+}
+
 /// A catalogue ready to serve: tools, compiled grammar, and the KV state of its prompt prefix.
 public final class PreparedCatalogue {
     /// The catalogue's name in requests.
     public let name: String
     /// Its tools.
     public let catalogue: ToolCatalogue
-    /// The output grammar, compiled with its token masks warmed.
+    /// The output grammar (`tool_choice` auto), compiled with its token masks warmed.
     public let grammar: ByteGrammar
+    /// Grammars of the other tool choices, compiled on first use.
+    private var choiceGrammars: [ToolChoice: ByteGrammar] = [:]
     /// The adapter this catalogue decodes with (nil: the base model). Part of the prefix cache key.
     public let adapter: String?
     /// Tokens of the system turn, then of the user turn's opening (`<|im_start|>user\n`).
@@ -102,6 +128,20 @@ public final class PreparedCatalogue {
         self.prefixIDs = prefixIDs
         self.systemCount = systemCount
         self.prefixCache = prefixCache
+    }
+
+    /// The grammar of `choice`: the warmed `auto` grammar, or one compiled (once) for the choice.
+    func grammar(for choice: ToolChoice) throws(RouteError) -> ByteGrammar {
+        if choice == .auto { return grammar }
+        if case .tool(let tool) = choice, catalogue.tool(named: tool) == nil { throw .unknownTool(tool, catalogue: name) }
+        if let compiled = choiceGrammars[choice] { return compiled }
+        do {
+            let compiled = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue, choice: choice)))
+            choiceGrammars[choice] = compiled
+            return compiled
+        } catch {
+            throw .grammar("tool_choice \(choice): \(error)")
+        }
     }
 
     /// A request's tokens after the system turn, split into how many prefix tokens the cache serves and
@@ -165,15 +205,22 @@ public final class RequestPipeline {
     /// Decides the call for `input`: prefix from the cache, request prefill, constrained decode, parse, validate.
     /// `shouldStop` is checked at every decoding step (deadlines, cancelled requests).
     public func route(catalogue name: String?, input: String, shouldStop: (() -> Bool)? = nil) throws(RouteError) -> RouteResult {
+        try route(RouteRequest(catalogue: name, input: input), shouldStop: shouldStop)
+    }
+
+    /// Routes `request`, its grammar narrowed to its tool choice.
+    public func route(_ request: RouteRequest, shouldStop: (() -> Bool)? = nil) throws(RouteError) -> RouteResult {
         decoder.shouldStop = shouldStop
         defer { decoder.shouldStop = nil }
         let start = MonotonicClock.now()
-        let prepared = try catalogue(named: name)
+        let input = request.input
+        let prepared = try catalogue(named: request.catalogue)
         guard !input.isEmpty else { throw .emptyInput }
+        let grammar = try prepared.grammar(for: request.toolChoice)
         // The request's part of the prompt is cut from the whole rendering (rendering the user turn alone
         // would let a template add its default system prompt).
-        let request = PromptRenderer.renderSplit(catalogue: prepared.catalogue, input: input, template: template).request
-        let (cached, rest) = prepared.split(requestIDs: tokenizer.encode(request, parseSpecial: true))
+        let requestText = PromptRenderer.renderSplit(catalogue: prepared.catalogue, input: input, template: template).request
+        let (cached, rest) = prepared.split(requestIDs: tokenizer.encode(requestText, parseSpecial: true))
         let total = cached + rest.count
         guard total + 1 < cache.capacity else { throw .inputTooLong(tokens: total, capacity: cache.capacity) }
         do { try cache.loadPrefix(from: prepared.prefixCache, length: cached) } catch {
@@ -181,7 +228,7 @@ public final class RequestPipeline {
         }
         let budget = min(maxTokens, cache.capacity - total - 1)
         let decoded: ConstrainedResult
-        do { decoded = try decoder.decode(prompt: Array(rest), grammar: prepared.grammar, maxTokens: budget, cache: cache) } catch {
+        do { decoded = try decoder.decode(prompt: Array(rest), grammar: grammar, maxTokens: budget, cache: cache) } catch {
             throw .decoding(error)
         }
         let validateStart = MonotonicClock.now()

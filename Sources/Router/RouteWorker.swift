@@ -45,8 +45,7 @@ public final class CancellationFlag: Sendable {
 public final class RouteWorker: @unchecked Sendable {
     /// One queued request.
     private struct Job {
-        let catalogue: String?
-        let input: String
+        let request: RouteRequest
         let enqueued: Double
         let deadline: Double
         let cancellation: CancellationFlag
@@ -87,11 +86,17 @@ public final class RouteWorker: @unchecked Sendable {
     /// Queues a request; `completion` runs exactly once, on the worker thread (or at once if refused).
     public func submit(catalogue: String?, input: String, deadlineMs: Double, cancellation: CancellationFlag = CancellationFlag(),
                        completion: @escaping @Sendable (Result<RouteResult, RouteFailure>) -> Void) {
+        submit(RouteRequest(catalogue: catalogue, input: input), deadlineMs: deadlineMs, cancellation: cancellation, completion: completion)
+    }
+
+    /// Queues `request`; `completion` runs exactly once, on the worker thread (or at once if refused).
+    public func submit(_ request: RouteRequest, deadlineMs: Double, cancellation: CancellationFlag = CancellationFlag(),
+                       completion: @escaping @Sendable (Result<RouteResult, RouteFailure>) -> Void) {
         let now = MonotonicClock.now()
         condition.lock()
         if stopping { condition.unlock(); completion(.failure(.shuttingDown)); return }
         if queue.count - head >= queueDepth { condition.unlock(); completion(.failure(.overloaded(queueDepth: queueDepth))); return }
-        queue.append(Job(catalogue: catalogue, input: input, enqueued: now, deadline: now + deadlineMs / 1000,
+        queue.append(Job(request: request, enqueued: now, deadline: now + deadlineMs / 1000,
                          cancellation: cancellation, completion: completion))
         condition.signal()
         condition.unlock()
@@ -99,10 +104,15 @@ public final class RouteWorker: @unchecked Sendable {
 
     /// Async form of `submit`: cancelling the calling task cancels the request.
     public func route(catalogue: String?, input: String, deadlineMs: Double) async -> Result<RouteResult, RouteFailure> {
+        await route(RouteRequest(catalogue: catalogue, input: input), deadlineMs: deadlineMs)
+    }
+
+    /// Async form of `submit`: cancelling the calling task cancels the request.
+    public func route(_ request: RouteRequest, deadlineMs: Double) async -> Result<RouteResult, RouteFailure> {
         let flag = CancellationFlag()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                submit(catalogue: catalogue, input: input, deadlineMs: deadlineMs, cancellation: flag) { continuation.resume(returning: $0) }
+                submit(request, deadlineMs: deadlineMs, cancellation: flag) { continuation.resume(returning: $0) }
             }
         } onCancel: {
             flag.cancel()
@@ -148,7 +158,7 @@ public final class RouteWorker: @unchecked Sendable {
             return job.cancellation.isCancelled || MonotonicClock.now() > job.deadline
         }
         do {
-            var result = try pipeline.route(catalogue: job.catalogue, input: job.input, shouldStop: stop)
+            var result = try pipeline.route(job.request, shouldStop: stop)
             result.timings.queueMs = (started - job.enqueued) * 1000
             result.timings.totalMs += result.timings.queueMs
             return .success(result)

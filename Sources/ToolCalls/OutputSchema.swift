@@ -11,21 +11,44 @@
 
 import JSON
 
+/// Which answers a request allows (after OpenAI's `tool_choice`): any tool or `no_tool`, any tool
+/// but never `no_tool`, or one named tool.
+public enum ToolChoice: Sendable, Hashable, CustomStringConvertible {
+    /// The model decides: any tool of the catalogue, or `no_tool`.
+    case auto
+    /// The model must call one of the catalogue's tools.
+    case required
+    /// The model must call this tool; it only fills in the arguments.
+    case tool(String)
+
+    public var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .required: return "required"
+        case .tool(let name): return name
+        }
+    }
+}
+
 extension ToolCall {
     /// The JSON Schema that every valid answer for `catalogue` satisfies: an `anyOf` with one
-    /// branch per tool (in catalogue order) and a final "no_tool" branch whose reason is at most
-    /// `maxReasonLength` characters.
-    public static func outputSchema(for catalogue: ToolCatalogue, maxReasonLength: Int = 200) -> JSONValue {
+    /// branch per tool the choice allows (in catalogue order) and, for `.auto`, a final "no_tool"
+    /// branch whose reason is at most `maxReasonLength` characters. A choice naming a tool the
+    /// catalogue lacks gives an `anyOf` with no branches (nothing is valid); check names first.
+    public static func outputSchema(for catalogue: ToolCatalogue, choice: ToolChoice = .auto, maxReasonLength: Int = 200) -> JSONValue {
         var branches: [JSONValue] = []
-        for (index, tool) in catalogue.tools.enumerated() {
-            let base = "/anyOf/\(index)/properties/arguments"
+        for tool in catalogue.tools {
+            if case .tool(let only) = choice, only != tool.name { continue }
+            let base = "/anyOf/\(branches.count)/properties/arguments"
             branches.append(branch(tool: tool.name, member: "arguments", schema: rebasingReferences(in: tool.parameters, onto: base)))
         }
-        let reasonSchema: JSONValue = .object([
-            (key: "type", value: .string("string")),
-            (key: "maxLength", value: .number(JSONNumber(maxReasonLength))),
-        ])
-        branches.append(branch(tool: ToolCatalogue.noToolName, member: "reason", schema: reasonSchema))
+        if choice == .auto {
+            let reasonSchema: JSONValue = .object([
+                (key: "type", value: .string("string")),
+                (key: "maxLength", value: .number(JSONNumber(maxReasonLength))),
+            ])
+            branches.append(branch(tool: ToolCatalogue.noToolName, member: "reason", schema: reasonSchema))
+        }
         return .object([(key: "anyOf", value: .array(branches))])
     }
 

@@ -9,6 +9,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "The daemon's agent socket.") var socket = "/run/toolrouter/agent.sock"
     @Option(help: "Catalogue name (needed when the daemon serves several).") var catalogue: String?
     @Option(name: .customLong("deadline-ms"), help: "Deadline for this request.") var deadlineMs: Int?
+    @Option(name: .customLong("tool-choice"), help: "auto (default), required (never no_tool), or a tool name.") var toolChoice: String?
     @Argument(help: "The request, in plain language.") var text: String
 
     /// Sends `method` and prints the response line; a JSON-RPC error exits non-zero.
@@ -17,6 +18,7 @@ struct ClientOptions: ParsableArguments {
         if let catalogue { params.append(("catalogue", .string(catalogue))) }
         params.append(("input", .string(text)))
         if let deadlineMs { params.append(("deadline_ms", .number(JSONNumber(deadlineMs)))) }
+        if let toolChoice { params.append(("tool_choice", .string(toolChoice))) }
         let request = JSONValue.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(1))), ("method", .string(method)),
                                         ("params", .object(params))])
         let response: String

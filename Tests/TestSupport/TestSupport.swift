@@ -26,6 +26,25 @@ public enum TestPaths {
         return packageRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
     }()
 
+    /// The `toolrouter` executable built beside the running test binary (`swift test` builds it too).
+    public static func toolrouterBinary() throws -> String {
+        let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = testBinary.deletingLastPathComponent()
+        // The test binary may sit inside a bundle (`X.xctest/...`); walk up to the build directory.
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("toolrouter").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        throw MissingBinary(near: testBinary.path)
+    }
+
+    /// The `toolrouter` executable was not built.
+    public struct MissingBinary: Error, CustomStringConvertible {
+        public let near: String
+        public var description: String { "no toolrouter executable near \(near): build the package (swift build) first" }
+    }
+
     /// The model path, or an error telling how to install it (tests fail, never skip, without it).
     public static func requireModel() throws -> String {
         guard FileManager.default.fileExists(atPath: model) else { throw MissingModel(path: model) }

@@ -1,0 +1,204 @@
+// The whole loop with real processes: `toolrouter serve` on the real model, handler processes
+// (`toolrouter demo-handlers` in Swift, examples/handler.py in Python) on the handler socket, and an
+// agent on the agent socket. Every demo tool is called once through the model, the grammar, the
+// validator and a handler; failures (slow handler, dying handler, bad input) get their documented
+// error codes, and the daemon answers `health` after each.
+
+import Foundation
+import JSON
+import Testing
+import TestSupport
+import ToolCalls
+@testable import Daemon
+
+/// `toolrouter serve` on temporary sockets with both demo catalogues.
+private final class ServeProcess {
+    let agentSocket: String
+    let handlerSocket: String
+    let child: ChildProcess
+
+    init(extra: [String] = []) throws {
+        let dir = NSTemporaryDirectory() + "toolrouter-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        agentSocket = dir + "/agent.sock"
+        handlerSocket = dir + "/handlers.sock"
+        let examples = TestPaths.packageRoot.appendingPathComponent("examples/catalogues").path
+        child = try ChildProcess(try TestPaths.toolrouterBinary(), [
+            "serve", "--model", try TestPaths.requireModel(),
+            "--catalogue", "support=\(examples)/support.tools.json", "--catalogue", "devops=\(examples)/devops.tools.json",
+            "--agent-socket", agentSocket, "--handler-socket", handlerSocket, "--socket-mode", "0600",
+        ] + extra, log: "serve")
+    }
+
+    /// A client connected once the daemon listens (it loads the model first).
+    func connect() throws -> AgentClient {
+        for _ in 0..<300 {
+            if let client = try? AgentClient(path: agentSocket) { return client }
+            guard child.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ClientError.io("the daemon did not start listening: \(child.output)")
+    }
+}
+
+/// Sends one request and parses the answer.
+private func send(_ client: AgentClient, _ method: String, _ params: JSONValue? = nil, id: Int = 1) throws -> JSONValue {
+    var members: [(key: String, value: JSONValue)] = [("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(id))), ("method", .string(method))]
+    if let params { members.append(("params", params)) }
+    return try JSONParser.parse(try client.request(JSONWriter.compact(.object(members)), timeout: 120))
+}
+
+/// The daemon is alive and answers `health`.
+private func expectHealthy(_ client: AgentClient, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let health = try send(client, "health", id: 99)
+    #expect(health["result"]?["status"]?.stringValue == "ok", sourceLocation: sourceLocation)
+}
+
+/// Waits until `health` lists exactly `count` online tools in `catalogue`.
+private func waitForTools(_ client: AgentClient, catalogue: String, count: Int) throws {
+    for _ in 0..<200 {
+        if (try send(client, "health")["result"]?["handlers"]?[catalogue]?.objectMembers?.count ?? 0) == count { return }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    Issue.record("handlers for \(catalogue) did not come online")
+}
+
+/// One request per demo tool, phrased for that tool.
+private let toolRequests: [(catalogue: String, tool: String, input: String)] = [
+    ("support", "track_order", "Where is my order ORD-55821?"),
+    ("support", "request_refund", "Please refund order ORD-1234, the kettle arrived broken."),
+    ("support", "update_address", "Ship order ORD-77340012 to 12 Rue de la Paix, 75002 Paris, FR instead."),
+    ("support", "escalate", "This is my third complaint this week, get me a manager now."),
+    ("devops", "get_service_status", "Is payments-api up right now?"),
+    ("devops", "restart_service", "Restart the checkout service, skip draining."),
+    ("devops", "scale_deployment", "Scale web-frontend to 12 replicas."),
+    ("devops", "query_logs", "Show me error logs from auth-service in the last 30 minutes."),
+    ("devops", "page_oncall", "Page the database on-call, replication is broken."),
+    ("devops", "create_ticket", "Open a ticket: the staging disk is 95% full."),
+]
+
+private func catalogue(_ name: String) throws -> ToolCatalogue {
+    try ToolCatalogue(contentsOf: TestPaths.packageRoot.appendingPathComponent("examples/catalogues/\(name).tools.json").path)
+}
+
+extension SocketSuites {
+    @Suite("End to end: toolrouter serve with real handler processes", .serialized)
+    struct EndToEndTests {
+        @Test("every demo tool: decided by the model, validated, dispatched to a demo handler process, result returned")
+        func everyDemoTool() throws {
+            let daemon = try ServeProcess()
+            let client = try daemon.connect()
+            let handlers = try ChildProcess(try TestPaths.toolrouterBinary(), ["demo-handlers", "--handler-socket", daemon.handlerSocket], log: "handlers")
+            defer { handlers.stop() }
+            try waitForTools(client, catalogue: "support", count: 4)
+            try waitForTools(client, catalogue: "devops", count: 6)
+            let catalogues = ["support": try catalogue("support"), "devops": try catalogue("devops")]
+            #expect(Set(toolRequests.map(\.tool)) == Set(catalogues.values.flatMap { $0.tools.map(\.name) }), "one request per demo tool")
+
+            for (index, request) in toolRequests.enumerated() {
+                let reply = try send(client, "call", .object([("catalogue", .string(request.catalogue)), ("input", .string(request.input)),
+                                                              ("tool_choice", .string(request.tool))]), id: index + 1)
+                #expect(reply["id"]?.intValue == index + 1)
+                guard let result = reply["result"] else { Issue.record("\(request.tool): \(JSONWriter.compact(reply))"); continue }
+                let call = try #require(result["call"])
+                #expect(call["tool"]?.stringValue == request.tool)
+                // What was dispatched is what was validated: the handler echoes the arguments it received.
+                #expect(result["result"]?["tool"]?.stringValue == request.tool)
+                #expect(result["result"]?["arguments"] == call["arguments"])
+                let parsed = try ToolCall(json: call, catalogue: try #require(catalogues[request.catalogue]))
+                #expect(catalogues[request.catalogue]?.validate(parsed).isEmpty == true, "\(JSONWriter.compact(call))")
+                let timings = try #require(result["timings"])
+                #expect((timings["dispatch_ms"]?.doubleValue ?? 0) > 0)
+                #expect((timings["generated_tokens"]?.intValue ?? 0) > 0)
+                #expect((timings["cached_tokens"]?.intValue ?? 0) > 100)
+                try expectHealthy(client)
+            }
+
+            // no_tool: a greeting dispatches nothing and says why.
+            let greeting = try send(client, "call", .object([("catalogue", .string("support")), ("input", .string("Hi! Thanks, that is all for today."))]))
+            #expect(greeting["result"]?["call"]?["tool"]?.stringValue == "no_tool")
+            #expect(greeting["result"]?["result"] == .null)
+            #expect(greeting["result"]?["reason"]?.stringValue != nil)
+            try expectHealthy(client)
+
+            // The same through the command-line client.
+            let cli = Process()
+            cli.executableURL = URL(fileURLWithPath: try TestPaths.toolrouterBinary())
+            cli.arguments = ["call", "--socket", daemon.agentSocket, "--catalogue", "devops", "--tool-choice", "scale_deployment",
+                             "Scale web-frontend to 12 replicas."]
+            let out = Pipe()
+            cli.standardOutput = out
+            try cli.run()
+            let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            cli.waitUntilExit()
+            #expect(cli.terminationStatus == 0)
+            #expect(try JSONParser.parse(printed.trimmingCharacters(in: .whitespacesAndNewlines))["result"]?["result"]?["scaled"] == .bool(true))
+
+            client.disconnect()
+            #expect(daemon.child.stop() == 0, "serve exits cleanly on SIGTERM")
+        }
+
+        @Test("bad input, a slow handler and a dying handler get their error codes; the daemon keeps serving")
+        func failures() throws {
+            let daemon = try ServeProcess(extra: ["--handler-timeout-ms", "700", "--max-message-bytes", "4096"])
+            let client = try daemon.connect()
+            let handlerScript = TestPaths.packageRoot.appendingPathComponent("examples/handler.py").path
+            let refund = JSONValue.object([("catalogue", .string("support")), ("input", .string("Refund ORD-1234, it broke.")),
+                                           ("tool_choice", .string("request_refund"))])
+
+            // Not JSON, too long, unknown method, unknown tool choice.
+            try client.send(line: "{\"jsonrpc\": \"2.0\", \"id\": 5, \"method\": ")
+            #expect(try JSONParser.parse(try client.readLine())["error"]?["code"]?.intValue == RPCErrorCode.parseError.rawValue)
+            try expectHealthy(client)
+            try client.send(line: String(repeating: "x", count: 10_000))
+            #expect(try JSONParser.parse(try client.readLine())["error"]?["code"]?.intValue == RPCErrorCode.messageTooLarge.rawValue)
+            try expectHealthy(client)
+            #expect(try send(client, "launch_rockets")["error"]?["code"]?.intValue == RPCErrorCode.methodNotFound.rawValue)
+            try expectHealthy(client)
+            let unknownTool = try send(client, "route", .object([("input", .string("hi")), ("catalogue", .string("support")),
+                                                                  ("tool_choice", .string("launch_rockets"))]))
+            #expect(unknownTool["error"]?["code"]?.intValue == RPCErrorCode.invalidParams.rawValue)
+            try expectHealthy(client)
+
+            // No handler registered yet.
+            #expect(try send(client, "call", refund)["error"]?["code"]?.intValue == RPCErrorCode.noHandler.rawValue)
+            try expectHealthy(client)
+
+            // A handler that answers after 3 s: the call times out at 700 ms, carrying the call.
+            let slow = try ChildProcess("/usr/bin/env", ["python3", handlerScript, "--socket", daemon.handlerSocket, "--catalogue", "support",
+                                                   "--tools", "request_refund", "--delay", "3"], log: "slow")
+            try waitForTools(client, catalogue: "support", count: 1)
+            let timedOut = try send(client, "call", refund)
+            #expect(timedOut["error"]?["code"]?.intValue == RPCErrorCode.handlerTimedOut.rawValue)
+            #expect(timedOut["error"]?["data"]?["call"]?["tool"]?.stringValue == "request_refund")
+            try expectHealthy(client)
+            slow.stop()
+
+            // A handler that exits in the middle of its first call: the call fails at once, and the tool goes offline.
+            try waitForTools(client, catalogue: "support", count: 0)
+            let dying = try ChildProcess("/usr/bin/env", ["python3", handlerScript, "--socket", daemon.handlerSocket, "--catalogue", "support",
+                                                    "--tools", "request_refund", "--die-after", "1"], log: "dying")
+            defer { dying.stop() }
+            try waitForTools(client, catalogue: "support", count: 1)
+            let started = Date()
+            let died = try send(client, "call", refund)
+            #expect(died["error"]?["code"]?.intValue == RPCErrorCode.handlerFailed.rawValue)
+            #expect(Date().timeIntervalSince(started) < 0.7 + 5, "fails when the handler dies, not at a timeout")
+            try expectHealthy(client)
+            #expect(try send(client, "call", refund)["error"]?["code"]?.intValue == RPCErrorCode.noHandler.rawValue)
+
+            // A client that disconnects with a request in flight leaves the daemon serving the others.
+            let leaving = try daemon.connect()
+            try leaving.send(line: "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"route\",\"params\":{\"catalogue\":\"devops\",\"input\":\"Restart checkout\"}}")
+            leaving.disconnect()
+            try expectHealthy(client)
+            #expect(try send(client, "route", .object([("catalogue", .string("devops")), ("input", .string("Restart checkout"))]))["result"] != nil)
+
+            client.disconnect()
+            #expect(daemon.child.stop() == 0)
+        }
+    }
+}
+
+private extension JSONValue {
+    var doubleValue: Double? { if case .number(let n) = self { return Double(n.text) } else { return nil } }
+}
