@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // OpenBLAS, from Debian's libopenblas-dev (cblas_sgemm for prefill).
@@ -47,6 +48,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "JSON", "Router", "ToolCalls", "Inference",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The `toolrouter` command line.
         .executableTarget(
@@ -54,6 +56,7 @@ let package = Package(
             dependencies: [
                 "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Helpers shared by the test targets (seeded randomness, fixture paths).
@@ -69,7 +72,8 @@ let package = Package(
                                                        "ToolCalls", "SchemaGrammar", "JSON"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PropertyTests", dependencies: ["TestSupport", "SchemaGrammar", "ToolCalls", "JSON", "Grammar", "TokenMatcher", "Tokenizer", "GGUF"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls",
+                                                       .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
     ]
 )

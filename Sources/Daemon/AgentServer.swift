@@ -5,6 +5,7 @@
 // complete), and cancels its in-flight requests when the client disconnects — the worker drops them.
 
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 
@@ -36,20 +37,27 @@ public final class AgentServer: Sendable {
         self.group = group
     }
 
-    /// Binds `path` (replacing a stale socket file), sets its permission bits to `mode`, and serves `service`.
-    public static func start(service: AgentService, path: String, mode: UInt32, maxLineBytes: Int) async throws -> AgentServer {
-        try await start(path: path, mode: mode) { AgentConnection(service: service, maxLineBytes: maxLineBytes) }
+    /// Binds `path` (replacing a stale socket file), sets its permission bits to `mode`, and serves `service`
+    /// to the peers `access` admits.
+    public static func start(service: AgentService, path: String, mode: UInt32, maxLineBytes: Int,
+                             access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
+        try await start(path: path, mode: mode, access: access, logger: logger, socketName: "agent") {
+            AgentConnection(service: service, maxLineBytes: maxLineBytes)
+        }
     }
 
-    /// Binds `path` and gives every accepted connection the handler `makeHandler` returns.
-    static func start(path: String, mode: UInt32,
+    /// Binds `path` and gives every admitted connection the handler `makeHandler` returns, behind a
+    /// `ConnectionGate` that checks the peer and the connection count.
+    static func start(path: String, mode: UInt32, access: AccessPolicy, logger: Logger, socketName: String,
                       makeHandler: @escaping @Sendable () -> any ChannelInboundHandler) async throws -> AgentServer {
         try removeStaleSocket(at: path)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let count = ConnectionCount()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionGate(policy: access, count: count, logger: logger, socketName: socketName))
                     try channel.pipeline.syncOperations.addHandler(makeHandler())
                 }
             }

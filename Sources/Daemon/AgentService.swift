@@ -4,6 +4,7 @@
 import Foundation
 import Inference
 import JSON
+import Logging
 import Router
 import Synchronization
 import ToolCalls
@@ -28,32 +29,41 @@ public final class AgentService: Sendable {
     public let handlers: HandlerRegistry?
     /// Time a handler has to answer.
     public let handlerTimeoutMs: Int
+    /// Where the one line per request goes (info: id, method, catalogue, tool, outcome, time; the
+    /// request's text only at debug).
+    public let logger: Logger
     let counters = ServiceCounters()
     let started = MonotonicClock.now()
 
     /// A service over `worker` serving `catalogues`, dispatching calls to `handlers`.
     public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int,
-                handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000) {
+                handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000, logger: Logger = Logger(label: "toolrouter")) {
         self.worker = worker
         self.catalogues = catalogues
         self.defaultDeadlineMs = defaultDeadlineMs
         self.handlers = handlers
         self.handlerTimeoutMs = handlerTimeoutMs
+        self.logger = logger
     }
 
     /// The response line for one request line (nil for a notification, which gets no answer).
     public func respond(to line: [UInt8]) async -> [UInt8]? {
         counters.requests.add(1, ordering: .relaxed)
+        let start = MonotonicClock.now()
         let request: RPCRequest
         switch RPCRequest.decode(line: line) {
         case .success(let r): request = r
-        case .failure(let response): return response.bytes
+        case .failure(let response):
+            logger.info("request", metadata: ["outcome": "\(Self.outcome(response.error))", "bytes": "\(line.count)"])
+            return response.bytes
         }
         let reply: Result<JSONValue, RPCError>
-        switch AgentMethod.parse(request) {
+        let method = AgentMethod.parse(request)
+        switch method {
         case .failure(let error): reply = .failure(error)
         case .success(let method): reply = await handle(method)
         }
+        log(request, method: try? method.get(), reply: reply, milliseconds: (MonotonicClock.now() - start) * 1000)
         if request.isNotification { return nil }
         switch reply {
         case .success(let value): return RPCResponse.result(id: request.responseID, value)
@@ -61,6 +71,44 @@ public final class AgentService: Sendable {
             counters.failed.add(1, ordering: .relaxed)
             return RPCResponse.error(id: request.responseID, error)
         }
+    }
+
+    /// One line per request: route and call at info, the cheap methods at debug.
+    private func log(_ request: RPCRequest, method: AgentMethod?, reply: Result<JSONValue, RPCError>, milliseconds: Double) {
+        var metadata: Logger.Metadata = ["id": "\(JSONWriter.compact(request.responseID))", "method": "\(Self.abbreviatedMethod(request.method))",
+                                         "total_ms": "\(String(format: "%.1f", milliseconds))"]
+        var params: RouteParams?
+        switch method {
+        case .route(let p)?, .call(let p)?: params = p
+        default: break
+        }
+        if let params {
+            metadata["catalogue"] = "\(params.catalogue ?? (catalogues.count == 1 ? catalogues[0].name : "-"))"
+        }
+        switch reply {
+        case .success(let value):
+            metadata["outcome"] = "ok"
+            if let tool = value["call"]?["tool"]?.stringValue { metadata["tool"] = "\(tool)" }
+        case .failure(let error):
+            metadata["outcome"] = "\(Self.outcome(error))"
+            if let tool = error.data?["call"]?["tool"]?.stringValue { metadata["tool"] = "\(tool)" }
+        }
+        let level: Logger.Level = params == nil ? .debug : .info
+        logger.log(level: level, "request", metadata: metadata)
+        if let params, logger.logLevel <= .debug { logger.debug("request text", metadata: ["id": metadata["id"] ?? "", "input": "\(params.input)"]) }
+    }
+
+    /// An error's outcome name for logs, e.g. `handler_timed_out`.
+    static func outcome(_ error: RPCError?) -> String {
+        guard let error else { return "ok" }
+        let name = "\(error.code)"
+        return name.reduce(into: "") { out, c in
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+    }
+
+    private static func abbreviatedMethod(_ method: String) -> String {
+        method.count <= 40 ? method : String(method.prefix(40)) + "…"
     }
 
     /// The response for a line longer than the size cap.
@@ -177,15 +225,5 @@ public final class AgentService: Sendable {
             ("total_ms", ms(t.totalMs)), ("prompt_tokens", .number(JSONNumber(t.promptTokens))),
             ("cached_tokens", .number(JSONNumber(t.cachedTokens))), ("generated_tokens", .number(JSONNumber(t.generatedTokens))),
         ])
-    }
-}
-
-extension ToolCall {
-    /// The tool's name, or `no_tool`.
-    var toolName: String {
-        switch self {
-        case .tool(let name, _): return name
-        case .noTool: return ToolCatalogue.noToolName
-        }
     }
 }

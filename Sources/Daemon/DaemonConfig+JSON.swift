@@ -6,7 +6,8 @@ extension DaemonConfig {
     /// The keys a config file may contain, in the order `json` writes them.
     static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "socket_mode",
                            "allowed_uids", "allowed_gids", "queue_depth", "default_deadline_ms",
-                           "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens"]
+                           "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens", "max_connections",
+                           "log_level"]
 
     /// Decodes a config file's top-level object; absent keys keep their defaults.
     /// Throws `.invalid` naming the first bad field by JSON pointer.
@@ -23,6 +24,7 @@ extension DaemonConfig {
             case "socket_mode": socketMode = try Self.socketMode(value, at: pointer)
             case "allowed_uids": allowedUIDs = try Self.idList(value, at: pointer)
             case "allowed_gids": allowedGIDs = try Self.idList(value, at: pointer)
+            case "log_level": logLevel = try Self.logLevel(Self.string(value, at: pointer), at: pointer)
             default:
                 guard let setting = Self.integerSettings.first(where: { $0.key == key }) else {
                     throw pointer.error("unknown key")
@@ -52,6 +54,7 @@ extension DaemonConfig {
         for setting in Self.integerSettings {
             members.append((key: setting.key, value: .number(JSONNumber(self[keyPath: setting.keyPath]))))
         }
+        members.append((key: "log_level", value: .string(logLevel)))
         return .object(members)
     }
 
@@ -62,6 +65,11 @@ extension DaemonConfig {
     }
 
     // MARK: Field readers
+
+    static func logLevel(_ text: String, at pointer: JSONPointer) throws(ConfigError) -> String {
+        guard logLevels.contains(text) else { throw pointer.error("expected one of \(logLevels.joined(separator: ", ")), got \(quoted(text))") }
+        return text
+    }
 
     /// The members of an object whose keys all belong to `allowed`.
     static func members(of value: JSONValue, at pointer: JSONPointer, allowed: [String]) throws(ConfigError) -> [(key: String, value: JSONValue)] {

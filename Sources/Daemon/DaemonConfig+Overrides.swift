@@ -32,13 +32,17 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var maxMessageBytes: Int?
     /// `--context-tokens N`.
     public var contextTokens: Int?
+    /// `--max-connections N`.
+    public var maxConnections: Int?
+    /// `--log-level LEVEL`.
+    public var logLevel: String?
 
     /// No overrides; set the fields you need.
     public init(model: String? = nil, catalogues: [String] = [], adapters: [String] = [],
                 agentSocket: String? = nil, handlerSocket: String? = nil, socketMode: String? = nil,
                 allowedUIDs: [UInt32] = [], allowedGIDs: [UInt32] = [], queueDepth: Int? = nil,
                 defaultDeadlineMs: Int? = nil, handlerTimeoutMs: Int? = nil, maxTokens: Int? = nil,
-                maxMessageBytes: Int? = nil, contextTokens: Int? = nil) {
+                maxMessageBytes: Int? = nil, contextTokens: Int? = nil, maxConnections: Int? = nil, logLevel: String? = nil) {
         self.model = model
         self.catalogues = catalogues
         self.adapters = adapters
@@ -53,6 +57,8 @@ public struct ConfigOverrides: Sendable, Equatable {
         self.maxTokens = maxTokens
         self.maxMessageBytes = maxMessageBytes
         self.contextTokens = contextTokens
+        self.maxConnections = maxConnections
+        self.logLevel = logLevel
     }
 
     /// The integer override for a setting's flag.
@@ -64,6 +70,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         case "--max-tokens": return maxTokens
         case "--max-message-bytes": return maxMessageBytes
         case "--context-tokens": return contextTokens
+        case "--max-connections": return maxConnections
         default: return nil
         }
     }
@@ -86,6 +93,12 @@ extension DaemonConfig {
         }
         if !overrides.allowedUIDs.isEmpty { allowedUIDs = overrides.allowedUIDs }
         if !overrides.allowedGIDs.isEmpty { allowedGIDs = overrides.allowedGIDs }
+        if let level = overrides.logLevel {
+            guard Self.logLevels.contains(level) else {
+                throw .invalid(field: "--log-level", message: "expected one of \(Self.logLevels.joined(separator: ", ")), got \(quoted(level))")
+            }
+            logLevel = level
+        }
         for setting in Self.integerSettings {
             guard let value = overrides.integer(forFlag: setting.flag) else { continue }
             guard setting.range.contains(value) else {
@@ -203,4 +216,4 @@ extension DaemonConfig {
 }
 
 /// `text` as a JSON string literal, for messages.
-private func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }

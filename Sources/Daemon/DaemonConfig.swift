@@ -54,6 +54,8 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `max_tokens` | `--max-tokens` | integer 1…32768 | 200 | generated tokens per request; less than `context_tokens` |
 /// | `max_message_bytes` | `--max-message-bytes` | integer 1024…67108864 | 1048576 | longest protocol line on either socket |
 /// | `context_tokens` | `--context-tokens` | integer 64…131072 | 2048 | KV cache capacity per sequence |
+/// | `max_connections` | `--max-connections` | integer 1…65536 | 256 | open connections per socket; more are answered `overloaded` and closed |
+/// | `log_level` | `--log-level` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` | `info` | least severe log line written (request text only at `debug`) |
 ///
 /// Relative paths in a file are taken relative to the file's directory; relative paths in flags,
 /// relative to the working directory.
@@ -84,6 +86,13 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxMessageBytes: Int
     /// KV cache capacity in tokens.
     public var contextTokens: Int
+    /// Connections each socket keeps open at most.
+    public var maxConnections: Int
+    /// Least severe level logged: one of `logLevels`.
+    public var logLevel: String
+
+    /// The accepted `log_level` values, most verbose first.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     /// All defaults and no catalogues (add some before `validate()`).
     public init() {
@@ -100,6 +109,8 @@ public struct DaemonConfig: Sendable, Equatable {
         maxTokens = 200
         maxMessageBytes = 1 << 20
         contextTokens = 2048
+        maxConnections = 256
+        logLevel = "info"
     }
 
     /// The integer settings: file key, flag, accepted range and where the value lives.
@@ -118,6 +129,7 @@ public struct DaemonConfig: Sendable, Equatable {
             IntegerSetting(key: "max_tokens", flag: "--max-tokens", range: 1...32_768, keyPath: \.maxTokens),
             IntegerSetting(key: "max_message_bytes", flag: "--max-message-bytes", range: 1024...(64 << 20), keyPath: \.maxMessageBytes),
             IntegerSetting(key: "context_tokens", flag: "--context-tokens", range: 64...131_072, keyPath: \.contextTokens),
+            IntegerSetting(key: "max_connections", flag: "--max-connections", range: 1...65_536, keyPath: \.maxConnections),
         ]
     }
 

@@ -2,14 +2,18 @@
 
 import Foundation
 import JSON
+import Logging
 import NIOCore
 import Synchronization
 
 extension AgentServer {
     /// Listens on the handlers' socket, registering connections with `registry`.
-    public static func startHandlers(registry: HandlerRegistry, path: String, mode: UInt32, maxLineBytes: Int) async throws -> AgentServer {
+    public static func startHandlers(registry: HandlerRegistry, path: String, mode: UInt32, maxLineBytes: Int,
+                                     access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
         let ids = ConnectionIDs()
-        return try await start(path: path, mode: mode) { HandlerConnection(registry: registry, id: ids.next(), maxLineBytes: maxLineBytes) }
+        return try await start(path: path, mode: mode, access: access, logger: logger, socketName: "handlers") {
+            HandlerConnection(registry: registry, id: ids.next(), maxLineBytes: maxLineBytes)
+        }
     }
 }
 

@@ -49,6 +49,8 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     case messageTooLarge = -32008
     /// The daemon is stopping.
     case shuttingDown = -32009
+    /// The connecting process is not in the socket's allowed uids/gids.
+    case forbidden = -32010
 
     /// The short message used when no more specific one is given.
     public var defaultMessage: String {
@@ -67,6 +69,7 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
         case .invalidCall: return "invalid call: the decoded call failed validation and was not dispatched"
         case .messageTooLarge: return "message too large"
         case .shuttingDown: return "shutting down"
+        case .forbidden: return "forbidden: this peer is not allowed on the socket"
         }
     }
 }

@@ -12,6 +12,14 @@ public enum ToolCall: Sendable, Equatable {
     /// Call no tool, for the given reason.
     case noTool(reason: String)
 
+    /// The tool's name, or `no_tool`.
+    public var toolName: String {
+        switch self {
+        case .tool(let name, _): return name
+        case .noTool: return ToolCatalogue.noToolName
+        }
+    }
+
     /// The canonical compact JSON text: `{"tool":…,"arguments":…}` or `{"tool":"no_tool","reason":…}`.
     public var canonicalJSON: String { JSONWriter.compact(json) }
 

@@ -6,6 +6,7 @@ import Dispatch
 import Foundation
 import GGUF
 import Inference
+import Logging
 import Router
 import Tokenizer
 import ToolCalls
@@ -31,9 +32,14 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-tokens"), help: "Generated tokens per request.") var maxTokens: Int?
     @Option(name: .customLong("max-message-bytes"), help: "Longest protocol line.") var maxMessageBytes: Int?
     @Option(name: .customLong("context-tokens"), help: "KV cache capacity.") var contextTokens: Int?
+    @Option(name: .customLong("max-connections"), help: "Open connections per socket.") var maxConnections: Int?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
 
     func run() throws {
         let settings = try resolvedConfig()
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
+        let logger = Logger(label: "toolrouter")
         guard settings.catalogues.allSatisfy({ $0.adapter == nil }) else {
             throw CLIError("LoRA adapters are not supported yet (the adapter issue adds them); remove the adapter settings")
         }
@@ -51,7 +57,8 @@ struct ServeCommand: ParsableCommand {
         let worker = RouteWorker(pipeline: pipeline, queueDepth: settings.queueDepth)
         let registry = HandlerRegistry(catalogues: loaded)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
-                                   handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs)
+                                   handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs, logger: logger)
+        let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
         for socket in [settings.agentSocket, settings.handlerSocket] {
             try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         }
@@ -64,18 +71,21 @@ struct ServeCommand: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let handlerServer = try blocking { try await AgentServer.startHandlers(registry: registry, path: settings.handlerSocket,
-                                                                              mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes) }
+                                                                              mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes,
+                                                                              access: access, logger: logger) }
         let server = try blocking { try await AgentServer.start(service: service, path: settings.agentSocket,
-                                                                mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes) }
-        log(String(format: "ready in %.0f ms: catalogues %@; agents on %@, handlers on %@", (MonotonicClock.now() - start) * 1000,
-                   loaded.map(\.name).joined(separator: ", "), settings.agentSocket, settings.handlerSocket))
+                                                                mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes,
+                                                                access: access, logger: logger) }
+        logger.notice("ready", metadata: ["load_ms": "\(Int((MonotonicClock.now() - start) * 1000))",
+                                          "catalogues": "\(loaded.map(\.name).joined(separator: ","))",
+                                          "agent_socket": "\(settings.agentSocket)", "handler_socket": "\(settings.handlerSocket)"])
         var received: Int32 = 0
         sigwait(&signals, &received)
-        log("signal \(received): stopping — no new connections, finishing accepted requests")
+        logger.notice("stopping: no new connections, finishing accepted requests", metadata: ["signal": "\(received)"])
         _ = try? blocking { await server.close() }
         worker.drain()
         _ = try? blocking { await handlerServer.close() }
-        log("stopped")
+        logger.notice("stopped")
     }
 
     /// The config file (if any) with the flags applied on top, validated.
@@ -86,15 +96,13 @@ struct ServeCommand: ParsableCommand {
                                         handlerSocket: handlerSocket, socketMode: socketMode, allowedUIDs: allowedUIDs,
                                         allowedGIDs: allowedGIDs, queueDepth: queueDepth, defaultDeadlineMs: defaultDeadlineMs,
                                         handlerTimeoutMs: handlerTimeoutMs, maxTokens: maxTokens, maxMessageBytes: maxMessageBytes,
-                                        contextTokens: contextTokens)
+                                        contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel)
         do {
             try settings.apply(overrides)
             try settings.validate()
         } catch { throw CLIError("\(error)") }
         return settings
     }
-
-    private func log(_ message: String) { FileHandle.standardError.write(Data("toolrouter: \(message)\n".utf8)) }
 }
 
 /// The result of async work handed back to a waiting synchronous caller (written once, then read

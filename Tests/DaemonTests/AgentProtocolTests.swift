@@ -1,5 +1,6 @@
 import JSON
 import Testing
+import ToolCalls
 @testable import Daemon
 
 /// Decodes `text` as one line and returns the request, or the error's code and id.
@@ -82,6 +83,10 @@ private func json(_ text: String) -> JSONValue {
         ("route", #"{"input":"refund order 42"}"#, .route(RouteParams(input: "refund order 42"))),
         ("call", #"{"catalogue":"support","input":"x","deadline_ms":250}"#, .call(RouteParams(catalogue: "support", input: "x", deadlineMs: 250))),
         ("route", #"{"deadline_ms":1e3,"input":"x"}"#, .route(RouteParams(input: "x", deadlineMs: 1000))),
+        ("route", #"{"input":"x","tool_choice":"auto"}"#, .route(RouteParams(input: "x"))),
+        ("route", #"{"input":"x","tool_choice":"required"}"#, .route(RouteParams(input: "x", toolChoice: .required))),
+        ("call", #"{"input":"x","tool_choice":"track_order"}"#, .call(RouteParams(input: "x", toolChoice: .tool("track_order")))),
+        ("call", #"{"input":"x","tool_choice":{"type":"function","function":{"name":"escalate"}}}"#, .call(RouteParams(input: "x", toolChoice: .tool("escalate")))),
         ("tools/list", nil, .toolsList(catalogue: nil)),
         ("tools/list", "{}", .toolsList(catalogue: nil)),
         ("tools/list", #"{"catalogue":"devops"}"#, .toolsList(catalogue: "devops")),
@@ -108,7 +113,10 @@ private func json(_ text: String) -> JSONValue {
         ("call", #"{"input":"x","deadline_ms":"5"}"#, .invalidParams, #"invalid params: deadline_ms: expected an integer between 1 and 3600000, got "5""#),
         ("route", #"{"input":"x","catalogue":3}"#, .invalidParams, "invalid params: catalogue: expected a string, got the number 3"),
         ("route", #"{"input":"x","catalogue":"a b"}"#, .invalidParams, #"invalid params: catalogue: invalid catalogue name "a b""#),
-        ("route", #"{"input":"x","temperature":0}"#, .invalidParams, "invalid params: temperature: unknown param (expected: catalogue, input, deadline_ms)"),
+        ("route", #"{"input":"x","temperature":0}"#, .invalidParams, "invalid params: temperature: unknown param (expected: catalogue, input, deadline_ms, tool_choice)"),
+        ("route", #"{"input":"x","tool_choice":3}"#, .invalidParams, #"invalid params: tool_choice: expected "auto", "required", a tool name, or {"type": "function", "function": {"name": NAME}}; got 3"#),
+        ("call", #"{"input":"x","tool_choice":""}"#, .invalidParams, "invalid params: tool_choice: the tool name is empty"),
+        ("call", #"{"input":"x","tool_choice":{"type":"function"}}"#, .invalidParams, #"invalid params: tool_choice: expected "auto", "required", a tool name, or {"type": "function", "function": {"name": NAME}}; got {"type":"function"}"#),
         ("tools/list", #"{"input":"x"}"#, .invalidParams, "invalid params: input: unknown param (expected: catalogue)"),
         ("tools/list", #"["support"]"#, .invalidParams, "invalid params: tools/list takes an object, got an array"),
         ("health", #"{"verbose":true}"#, .invalidParams, "invalid params: verbose: unknown param (health takes none)"),
@@ -169,7 +177,7 @@ private func json(_ text: String) -> JSONValue {
     }
 
     @Test func codesAreTheDocumentedOnes() {
-        #expect(RPCErrorCode.allCases.map(\.rawValue) == [-32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003, -32004, -32005, -32006, -32007, -32008, -32009])
+        #expect(RPCErrorCode.allCases.map(\.rawValue) == [-32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003, -32004, -32005, -32006, -32007, -32008, -32009, -32010])
     }
 
     @Test func decodeFailureBytesAreAnErrorLine() {

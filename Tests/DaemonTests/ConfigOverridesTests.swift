@@ -33,7 +33,7 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         try config.apply(ConfigOverrides(
             model: "/m.gguf", agentSocket: "/a", handlerSocket: "/h", socketMode: "0600",
             allowedUIDs: [1000], allowedGIDs: [100, 101], queueDepth: 2, defaultDeadlineMs: 3,
-            handlerTimeoutMs: 4, maxTokens: 5, maxMessageBytes: 2048, contextTokens: 128))
+            handlerTimeoutMs: 4, maxTokens: 5, maxMessageBytes: 2048, contextTokens: 128, maxConnections: 7, logLevel: "debug"))
         var expected = DaemonConfig()
         expected.model = "/m.gguf"
         expected.agentSocket = "/a"
@@ -47,6 +47,8 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         expected.maxTokens = 5
         expected.maxMessageBytes = 2048
         expected.contextTokens = 128
+        expected.maxConnections = 7
+        expected.logLevel = "debug"
         #expect(config == expected)
     }
 
@@ -82,6 +84,8 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         (ConfigOverrides(maxTokens: 40000), "--max-tokens: must be between 1 and 32768, got 40000"),
         (ConfigOverrides(maxMessageBytes: 10), "--max-message-bytes: must be between 1024 and 67108864, got 10"),
         (ConfigOverrides(contextTokens: 1), "--context-tokens: must be between 64 and 131072, got 1"),
+        (ConfigOverrides(maxConnections: 0), "--max-connections: must be between 1 and 65536, got 0"),
+        (ConfigOverrides(logLevel: "loud"), #"--log-level: expected one of trace, debug, info, notice, warning, error, critical, got "loud""#),
     ]
 
     @Test(arguments: overrideErrors)

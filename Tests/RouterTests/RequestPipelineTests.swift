@@ -68,6 +68,27 @@ struct RequestPipelineTests {
         #expect(try other.call == ToolCall(parsing: other.raw, catalogue: pipeline.catalogue(named: "devops").catalogue))
     }
 
+    @Test("tool_choice narrows the grammar: a named tool is always that tool, required is never no_tool")
+    func toolChoice() throws {
+        let (pipeline, _) = try Self.pipeline()
+        let greeting = "Hello there, lovely weather today."
+        let auto = try pipeline.route(RouteRequest(catalogue: "support", input: greeting))
+        #expect(auto.call.toolName == "no_tool", "the base model declines a greeting: \(auto.raw)")
+        let required = try pipeline.route(RouteRequest(catalogue: "support", input: greeting, toolChoice: .required))
+        #expect(required.call.toolName != "no_tool")
+        for tool in try pipeline.catalogue(named: "devops").catalogue.tools.map(\.name) {
+            let routed = try pipeline.route(RouteRequest(catalogue: "devops", input: greeting, toolChoice: .tool(tool)))
+            #expect(routed.call.toolName == tool)
+            #expect(try pipeline.catalogue(named: "devops").catalogue.validate(routed.call).isEmpty)
+        }
+        do {
+            _ = try pipeline.route(RouteRequest(catalogue: "devops", input: greeting, toolChoice: .tool("track_order")))
+            Issue.record("a tool of another catalogue was accepted")
+        } catch {
+            guard case .unknownTool("track_order", "devops") = error else { Issue.record("wrong error \(error)"); return }
+        }
+    }
+
     @Test("errors: unknown or unnamed catalogue, empty input, input too long")
     func errors() throws {
         let (pipeline, _) = try Self.pipeline(contextTokens: 300)

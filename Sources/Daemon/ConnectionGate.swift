@@ -1,0 +1,146 @@
+// The first handler of every connection on either socket: it reads who connected (SO_PEERCRED),
+// logs it, and lets the connection through only if the peer is allowed and the socket has room.
+// A refused peer gets one JSON-RPC error line saying why, then the connection is closed.
+
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// The process at the other end of a Unix socket, as the kernel reports it (SO_PEERCRED).
+public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
+    /// Its process id (at connect time).
+    public var pid: Int32
+    /// Its effective user id.
+    public var uid: UInt32
+    /// Its effective group id.
+    public var gid: UInt32
+
+    /// Credentials as given.
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+
+    public var description: String { "pid \(pid) uid \(uid) gid \(gid)" }
+}
+
+/// Who may connect to a socket, and how many at once.
+public struct AccessPolicy: Sendable, Equatable {
+    /// Peer uids accepted; nil (and `allowedGIDs` nil) accepts anyone who can open the socket.
+    public var allowedUIDs: [UInt32]?
+    /// Peer gids accepted.
+    public var allowedGIDs: [UInt32]?
+    /// Connections open at once at most.
+    public var maxConnections: Int
+
+    /// A policy; by default anyone the socket's file mode lets in, up to 256 connections.
+    public init(allowedUIDs: [UInt32]? = nil, allowedGIDs: [UInt32]? = nil, maxConnections: Int = 256) {
+        self.allowedUIDs = allowedUIDs
+        self.allowedGIDs = allowedGIDs
+        self.maxConnections = max(1, maxConnections)
+    }
+
+    /// With no lists, everyone; otherwise a peer whose uid is in `allowedUIDs` or whose gid is in
+    /// `allowedGIDs`. Unknown credentials are refused whenever a list is set.
+    public func allows(_ peer: PeerCredentials?) -> Bool {
+        if allowedUIDs == nil && allowedGIDs == nil { return true }
+        guard let peer else { return false }
+        return allowedUIDs?.contains(peer.uid) == true || allowedGIDs?.contains(peer.gid) == true
+    }
+}
+
+/// Open connections of one socket.
+final class ConnectionCount: Sendable {
+    private let value = Atomic<Int>(0)
+    /// Counts a new connection; false (and not counted) when `limit` are already open.
+    func enter(limit: Int) -> Bool {
+        while true {
+            let current = value.load(ordering: .relaxed)
+            guard current < limit else { return false }
+            if value.compareExchange(expected: current, desired: current + 1, ordering: .relaxed).exchanged { return true }
+        }
+    }
+    func leave() { value.subtract(1, ordering: .relaxed) }
+    var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// Reads SO_PEERCRED when a connection opens; admits, or answers with an error and closes.
+final class ConnectionGate: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let policy: AccessPolicy
+    private let count: ConnectionCount
+    private let logger: Logger
+    private let socketName: String
+    private var admitted = false
+    private var counted = false
+
+    init(policy: AccessPolicy, count: ConnectionCount, logger: Logger, socketName: String) {
+        self.policy = policy
+        self.count = count
+        self.logger = logger
+        self.socketName = socketName
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let peer = Self.credentials(of: context.channel)
+        var metadata: Logger.Metadata = ["socket": "\(socketName)"]
+        if let peer { metadata["pid"] = "\(peer.pid)"; metadata["uid"] = "\(peer.uid)"; metadata["gid"] = "\(peer.gid)" }
+        guard policy.allows(peer) else {
+            logger.warning("connection refused: peer not in the allowed uids/gids", metadata: metadata)
+            refuse(context, RPCError(.forbidden, "forbidden: \(peer.map { "\($0)" } ?? "unknown peer") is not allowed on this socket"))
+            return
+        }
+        guard count.enter(limit: policy.maxConnections) else {
+            logger.warning("connection refused: too many connections", metadata: metadata.merging(["limit": "\(policy.maxConnections)"]) { $1 })
+            refuse(context, RPCError(.overloaded, "overloaded: \(policy.maxConnections) connections are open on this socket; try again later"))
+            return
+        }
+        counted = true
+        admitted = true
+        logger.info("connection opened", metadata: metadata)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if admitted { context.fireChannelRead(data) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if counted { count.leave(); counted = false }
+        if admitted { context.fireChannelInactive() }
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ error: RPCError) {
+        let line = RPCResponse.error(id: .null, error)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: line))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// The peer's credentials, or nil if the kernel would not say.
+    static func credentials(of channel: any Channel) -> PeerCredentials? {
+        guard let provider = channel as? any SocketOptionProvider else { return nil }
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } — three 32-bit fields, laid out in order.
+        let future: EventLoopFuture<RawCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET),
+                                                                                     name: SocketOptionName(SO_PEERCRED))
+        // On the channel's event loop the option is read at once, so the future is already complete.
+        let box = CredentialsBox()
+        future.whenSuccess { raw in box.value = PeerCredentials(pid: raw.pid, uid: raw.uid, gid: raw.gid) }
+        return box.value
+    }
+}
+
+/// Carries the credentials out of the (synchronously completed) future; only touched on the event loop.
+private final class CredentialsBox: @unchecked Sendable {
+    var value: PeerCredentials?
+}
+
+/// The kernel's `struct ucred`.
+private struct RawCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
