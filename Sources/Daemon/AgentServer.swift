@@ -107,6 +107,9 @@ private final class InFlight: @unchecked Sendable {
 
     func finish(_ id: Int) { lock.lock(); tasks[id] = nil; lock.unlock() }
 
+    /// Requests still running.
+    var count: Int { lock.lock(); defer { lock.unlock() }; return tasks.count }
+
     func cancelAll() {
         lock.lock()
         closed = true
@@ -126,6 +129,10 @@ private final class AgentConnection: ChannelInboundHandler {
     private let maxLineBytes: Int
     private var framer: LineFramer
     private let inFlight = InFlight()
+    /// Whether the channel is being read (autoRead); only touched on the event loop.
+    private var reading = true
+    /// Requests one connection may have running at once before it stops being read.
+    static let maxInFlight = 32
 
     init(service: AgentService, maxLineBytes: Int) {
         self.service = service
@@ -144,13 +151,37 @@ private final class AgentConnection: ChannelInboundHandler {
                 let service = self.service, inFlight = self.inFlight
                 inFlight.add { id in
                     Task {
-                        defer { inFlight.finish(id) }
+                        defer {
+                            inFlight.finish(id)
+                            channel.pipeline.fireUserInboundEventTriggered(RequestFinished())
+                        }
                         guard let response = await service.respond(to: line), !Task.isCancelled else { return }
                         channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil)
                     }
                 }
             }
         }
+        updateReading(context)
+    }
+
+    /// Back-pressure: a connection stops being read while `maxInFlight` of its requests are running or
+    /// while its client is not reading its answers (the channel is not writable). Its further requests
+    /// wait in the kernel's socket buffer — and then in the client — instead of in the daemon's memory,
+    /// and one greedy connection cannot fill the queue the others share.
+    private func updateReading(_ context: ChannelHandlerContext) {
+        let wanted = inFlight.count < Self.maxInFlight && context.channel.isWritable
+        guard wanted != reading else { return }
+        reading = wanted
+        context.channel.setOption(ChannelOptions.autoRead, value: wanted).whenFailure { _ in }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is RequestFinished { updateReading(context) } else { context.fireUserInboundEventTriggered(event) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateReading(context)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -163,3 +194,7 @@ private final class AgentConnection: ChannelInboundHandler {
         context.close(promise: nil)
     }
 }
+
+/// Fired through a connection's pipeline when one of its requests has finished (from any thread;
+/// the pipeline delivers it on the event loop).
+private struct RequestFinished: Sendable {}

@@ -32,6 +32,12 @@ private final class ResultsBox: @unchecked Sendable {
     var values: [Bool] { lock.lock(); defer { lock.unlock() }; return items }
 }
 
+/// Hands a client to the one thread that writes on it (the test only disconnects it).
+private final class ClientHandle: @unchecked Sendable {
+    let client: AgentClient
+    init(_ client: AgentClient) { self.client = client }
+}
+
 private func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
 
 extension SocketSuites {
@@ -81,6 +87,42 @@ extension SocketSuites {
             #expect(codes.filter { $0 == -32002 }.count >= 1)
             #expect(codes.filter { $0 == nil }.count >= 1)
             #expect(try JSONParser.parse(client.request(#"{"jsonrpc":"2.0","id":"h","method":"health"}"#))["result"] != nil)
+            await server.close()
+            worker.drain()
+        }
+
+        @Test("a client that sends without ever reading is throttled by back-pressure and stalls nobody else")
+        func slowReader() async throws {
+            let (server, worker) = try await startAgent(queueDepth: 64)
+            let greedy = try AgentClient(path: server.path)
+            let total = 50_000
+            let written = ResultsBox()
+            let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"health"}"#.utf8) + [0x0A]
+            let box = ClientHandle(greedy)
+            let writer = Thread {
+                for _ in 0..<total {
+                    guard (try? box.client.write(line)) != nil else { return }
+                    written.add(true)
+                }
+            }
+            writer.start()
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            // Others are served promptly meanwhile.
+            let other = try AgentClient(path: server.path)
+            for i in 0..<20 {
+                let started = Date()
+                let reply = try JSONParser.parse(other.request(#"{"jsonrpc":"2.0","id":\#(i),"method":"health"}"#, timeout: 10))
+                #expect(reply["result"]?["status"]?.stringValue == "ok")
+                #expect(Date().timeIntervalSince(started) < 2)
+            }
+            // The greedy client is held back: its writes block once the daemon stops reading it.
+            let sentBefore = written.values.count
+            try await Task.sleep(nanoseconds: 500_000_000)
+            #expect(written.values.count < total, "all \(total) requests went through without back-pressure")
+            #expect(written.values.count == sentBefore, "the greedy client kept writing while unread answers piled up")
+            greedy.disconnect()
+            while !writer.isFinished { try await Task.sleep(nanoseconds: 10_000_000) }
+            #expect(try JSONParser.parse(other.request(#"{"jsonrpc":"2.0","id":"h","method":"health"}"#))["result"] != nil)
             await server.close()
             worker.drain()
         }
