@@ -26,12 +26,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "pkg-config"])]
         ),
-        // File formats: GGUF container, ggml tensor types and their block layouts.
-        .target(name: "GGUF"),
+        // File formats: GGUF container, ggml tensor types and their block layouts; safetensors.
+        .target(name: "GGUF", dependencies: ["JSON"]),
         // Byte-level BPE tokenizer and chat templates, read from GGUF metadata.
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
-        // Quantised kernels, Llama forward pass, KV cache, greedy decoding.
-        .target(name: "Inference", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: simdSettings),
+        // Quantised kernels, Llama forward pass, KV cache, greedy decoding, LoRA adapters.
+        .target(name: "Inference", dependencies: ["GGUF", "JSON", "COpenBLAS"], swiftSettings: simdSettings),
         // JSON values that keep member order; parser and canonical writer.
         .target(name: "JSON"),
         // Grammar IR shared by constrained decoding; GBNF parser and printer.
@@ -61,7 +61,7 @@ let package = Package(
         ),
         // Helpers shared by the test targets (seeded randomness, fixture paths).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "JSON"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "GrammarTests", dependencies: ["TestSupport", "Grammar"]),
@@ -74,6 +74,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls",
                                                        .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

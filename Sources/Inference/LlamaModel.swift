@@ -74,6 +74,17 @@ public final class LlamaModel: Sendable {
         self.layers = layers
     }
 
+    /// A model from parts already checked against `config` (a merged copy of another model).
+    init(file: GGUFFile, config: ModelConfig, embedding: WeightMatrix, output: WeightMatrix, outputNorm: [Float],
+         layers: [LayerWeights]) {
+        self.file = file
+        self.config = config
+        self.embedding = embedding
+        self.output = output
+        self.outputNorm = outputNorm
+        self.layers = layers
+    }
+
     /// Reads a 1-D tensor of `count` values (any supported type) as float32.
     private static func vector(_ file: GGUFFile, _ name: String, count: Int) throws(InferenceError) -> [Float] {
         guard let info = file.tensor(named: name) else { throw .missingTensor(name) }

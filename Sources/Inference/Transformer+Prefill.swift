@@ -13,14 +13,15 @@ extension Transformer {
         fillCosSin(firstPosition: p0, count: n)
         for (l, layer) in model.layers.enumerated() {
             let keys = cache.keys(layer: l), values = cache.values(layer: l)
-            // bxn[n, d] = norm(bx); bq[n, d], keys/values[p0..<p0+n, kv] = bxn · Wq/Wk/Wvᵀ
+            let lora = adapter?.layers[l]
+            // bxn[n, d] = norm(bx); bq[n, d], keys/values[p0..<p0+n, kv] = bxn · Wq/Wk/Wvᵀ (+ the adapter's s·bxn·Aᵀ·Bᵀ)
             for i in 0..<n {
                 VectorMath.rmsNorm(bx + i * d, gain: layer.attentionNorm, epsilon: c.rmsEpsilon, count: d, into: bxn + i * d)
             }
             Parallel.run { lane in
-                linear(layer.wq, input: bxn, n: n, output: bq, ldOutput: d, lane: lane)
-                linear(layer.wk, input: bxn, n: n, output: keys + p0 * kv, ldOutput: kv, lane: lane)
-                linear(layer.wv, input: bxn, n: n, output: values + p0 * kv, ldOutput: kv, lane: lane)
+                linear(layer.wq, lora?[.q], input: bxn, n: n, output: bq, ldOutput: d, lane: lane)
+                linear(layer.wk, lora?[.k], input: bxn, n: n, output: keys + p0 * kv, ldOutput: kv, lane: lane)
+                linear(layer.wv, lora?[.v], input: bxn, n: n, output: values + p0 * kv, ldOutput: kv, lane: lane)
             }
             for i in 0..<n {
                 VectorMath.rope(bq + i * d, heads: c.heads, headDim: c.headDim, ropeDims: c.ropeDims, cosSin: cosSin + i * c.ropeDims)
@@ -30,7 +31,7 @@ extension Transformer {
             attendBatch(keys: keys, values: values, n: n, firstPosition: p0)
             // bx += battn · Woᵀ  (through bxn as the product's destination)
             Parallel.run { lane in
-                linear(layer.wo, input: battn, n: n, output: bxn, ldOutput: d, lane: lane)
+                linear(layer.wo, lora?[.o], input: battn, n: n, output: bxn, ldOutput: d, lane: lane)
             }
             for i in 0..<(n * d) { bx[i] += bxn[i] }
             // Feed-forward: bx += (silu(bxn · Wgateᵀ) ⊙ bxn · Wupᵀ) · Wdownᵀ
@@ -38,8 +39,8 @@ extension Transformer {
                 VectorMath.rmsNorm(bx + i * d, gain: layer.ffnNorm, epsilon: c.rmsEpsilon, count: d, into: bxn + i * d)
             }
             Parallel.run { lane in
-                linear(layer.wGate, input: bxn, n: n, output: bgate, ldOutput: f, lane: lane)
-                linear(layer.wUp, input: bxn, n: n, output: bup, ldOutput: f, lane: lane)
+                linear(layer.wGate, lora?[.gate], input: bxn, n: n, output: bgate, ldOutput: f, lane: lane)
+                linear(layer.wUp, lora?[.up], input: bxn, n: n, output: bup, ldOutput: f, lane: lane)
                 let columns = Parallel.slice(f, lane: lane, lanes: lanes, granule: 16)
                 let s = laneScratch + lane * max(f, d)
                 for i in 0..<n {
@@ -48,7 +49,7 @@ extension Transformer {
                 }
             }
             Parallel.run { lane in
-                linear(layer.wDown, input: bgate, n: n, output: bxn, ldOutput: d, lane: lane)
+                linear(layer.wDown, lora?[.down], input: bgate, n: n, output: bxn, ldOutput: d, lane: lane)
             }
             for i in 0..<(n * d) { bx[i] += bxn[i] }
         }
@@ -56,12 +57,24 @@ extension Transformer {
         cache.advance(by: n)
     }
 
-    /// This lane's share of output[n, W.rows] = input[n, W.cols] · Wᵀ: the lane dequantises its slice
-    /// of W's rows (in tiles for short chunks) into its own region of `weightScratch` and multiplies with sgemm.
-    private func linear(_ w: WeightMatrix, input: UnsafePointer<Float>, n: Int,
+    /// This lane's share of output[n, W.rows] = input[n, W.cols] · Wᵀ (+ s·input·Aᵀ·Bᵀ when `lora` is
+    /// given, on the same rows).
+    private func linear(_ w: WeightMatrix, _ lora: LoRAWeights?, input: UnsafePointer<Float>, n: Int,
                         output: UnsafeMutablePointer<Float>, ldOutput: Int, lane: Int) {
         let rows = Parallel.slice(w.rows, lane: lane, lanes: lanes, granule: 16)
         guard !rows.isEmpty else { return }
+        linear(w, rows: rows, input: input, n: n, output: output, ldOutput: ldOutput, lane: lane)
+        if let lora {
+            lora.addBatch(x: input, n: n, rows: rows, into: output, ldy: ldOutput,
+                          t: loraScratch + lane * loraScratchPerLane)   // t: [n, rank]
+        }
+    }
+
+    /// Rows `rows` of output[n, W.rows] = input[n, W.cols] · Wᵀ: the lane dequantises those rows of W
+    /// (in tiles for short chunks) into its own region of `weightScratch` and multiplies with sgemm;
+    /// float32 weights are multiplied in place.
+    private func linear(_ w: WeightMatrix, rows: Range<Int>, input: UnsafePointer<Float>, n: Int,
+                        output: UnsafeMutablePointer<Float>, ldOutput: Int, lane: Int) {
         if n <= min(smallBatch, Self.smallBatchLimit) && w.hasBatchKernel {
             // Small batch: multiply on the quantised rows, sharing each block's unpacking across tokens.
             let blocks = w.cols / 32
@@ -69,6 +82,14 @@ extension Transformer {
             for t in 0..<n { ActivationBlockSums.compute(input + t * w.cols, blocks: blocks, into: sums + t * blocks) }
             w.multiplyBatch(rows: rows, x: input, sums: sums, n: n, into: output, ldy: ldOutput,
                             scratch: laneScratch + lane * max(c.ffnDim, c.dim))
+            return
+        }
+        if w.type == .f32 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                        Int32(n), Int32(rows.count), Int32(w.cols),
+                        1, input, Int32(w.cols),
+                        w.row(rows.lowerBound).assumingMemoryBound(to: Float.self), Int32(w.cols),
+                        0, output + rows.lowerBound, Int32(ldOutput))
             return
         }
         let slice = weightScratch + lane * c.ffnDim * c.dim

@@ -31,6 +31,11 @@ public final class Transformer {
     public var tiledBatchLimit: Int = 40
     /// Rows per dequantised tile (32 rows × 1536 columns of float32 is 192 KiB).
     public var tileRows: Int = 32
+    /// A LoRA adapter applied unmerged to every projection it updates (y = W·x + s·B·(A·x)), on the
+    /// decode and prefill paths alike; nil runs the base model. It must have been loaded for this
+    /// model's configuration, else `evaluate` throws `.adapterMismatch`. Keys and values depend on
+    /// the adapter: a KV cache filled under one adapter must not be continued under another.
+    public var adapter: LoRAAdapter? { didSet { adapterChanged() } }
     let c: ModelConfig
     let lanes: Int
     /// Upper bound of `smallBatch` (sizes `batchSums`).
@@ -63,6 +68,13 @@ public final class Transformer {
     let inverseFrequencies: [Double]            // [ropeDims/2] base^(-2i/ropeDims)
     let cosSin: UnsafeMutablePointer<Float>     // [maxBatch, ropeDims] cos, sin pairs per position
 
+    // LoRA buffers, sized for the current adapter.
+    /// Per lane: [maxBatch, maxRank] T = s·X·Aᵀ in prefill, [maxRank] t = s·A·x in decode.
+    var loraScratch: UnsafeMutablePointer<Float>
+    var loraScratchPerLane: Int = 0             // floats of `loraScratch` each lane owns
+    /// Why `adapter` cannot run on this model (nil when it can, or when there is none).
+    var adapterProblem: String?
+
     /// Allocates scratch for batches of up to `maxBatch` tokens.
     public init(model: LlamaModel, maxBatch: Int = 512) {
         openblas_set_num_threads(1)   // the engine parallelises around sgemm itself
@@ -87,17 +99,19 @@ public final class Transformer {
             pow(config.ropeBase, -2 * Double(i) / Double(config.ropeDims))
         }
         cosSin = .allocate(capacity: n * config.ropeDims)
+        loraScratch = .allocate(capacity: 1)
     }
 
     deinit {
         for p in [x, xn, q, attn, gate, up, sums, laneScratch, logits, bx, bxn, bq, battn, bgate, bup,
-                  weightScratch, batchSums, scores, cosSin] { p.deallocate() }
+                  weightScratch, batchSums, scores, cosSin, loraScratch] { p.deallocate() }
     }
 
     /// Runs `tokens` at the cache's next positions, appends their keys and values to `cache`, and
     /// leaves the logits of the last token in `logits`.
     public func evaluate(_ tokens: [Int], cache: KVCache) throws(InferenceError) {
         guard !tokens.isEmpty else { throw .emptyInput }
+        if let adapterProblem { throw .adapterMismatch(adapterProblem) }
         for id in tokens where id < 0 || id >= c.vocabularySize {
             throw .tokenOutOfRange(id: id, vocabularySize: c.vocabularySize)
         }
@@ -130,14 +144,21 @@ public final class Transformer {
         for (l, layer) in model.layers.enumerated() {
             let keys = cache.keys(layer: l), values = cache.values(layer: l)
             let k = keys + pos * kv, v = values + pos * kv
-            // Attention: xn = norm(x); q, k, v = Wq·xn, Wk·xn, Wv·xn (k, v straight into the cache).
+            let lora = adapter?.layers[l]
+            // Attention: xn = norm(x); q, k, v = Wq·xn, Wk·xn, Wv·xn (k, v straight into the cache),
+            // each plus s·B·(A·xn) when the adapter updates it.
             VectorMath.rmsNorm(x, gain: layer.attentionNorm, epsilon: c.rmsEpsilon, count: d, into: xn)
             ActivationBlockSums.compute(xn, blocks: d / 32, into: sums)
             Parallel.run { lane in
                 let s = laneScratch + lane * max(f, d)
-                layer.wq.multiply(rows: Parallel.slice(d, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: q, scratch: s)
-                layer.wk.multiply(rows: Parallel.slice(kv, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: k, scratch: s)
-                layer.wv.multiply(rows: Parallel.slice(kv, lane: lane, lanes: lanes), x: xn, blockSums: sums, into: v, scratch: s)
+                let t = loraScratch + lane * loraScratchPerLane   // [rank] s·A·xn
+                let qRows = Parallel.slice(d, lane: lane, lanes: lanes), kvRows = Parallel.slice(kv, lane: lane, lanes: lanes)
+                layer.wq.multiply(rows: qRows, x: xn, blockSums: sums, into: q, scratch: s)
+                if let w = lora?[.q] { w.addDecode(x: xn, rows: qRows, into: q, t: t) }
+                layer.wk.multiply(rows: kvRows, x: xn, blockSums: sums, into: k, scratch: s)
+                if let w = lora?[.k] { w.addDecode(x: xn, rows: kvRows, into: k, t: t) }
+                layer.wv.multiply(rows: kvRows, x: xn, blockSums: sums, into: v, scratch: s)
+                if let w = lora?[.v] { w.addDecode(x: xn, rows: kvRows, into: v, t: t) }
             }
             VectorMath.rope(q, heads: c.heads, headDim: hd, ropeDims: c.ropeDims, cosSin: cosSin)
             VectorMath.rope(k, heads: c.kvHeads, headDim: hd, ropeDims: c.ropeDims, cosSin: cosSin)
@@ -147,6 +168,7 @@ public final class Transformer {
             Parallel.run { lane in
                 let rows = Parallel.slice(d, lane: lane, lanes: lanes)
                 layer.wo.multiply(rows: rows, x: attn, blockSums: sums, into: xn, scratch: laneScratch + lane * max(f, d))
+                if let w = lora?[.o] { w.addDecode(x: attn, rows: rows, into: xn, t: loraScratch + lane * loraScratchPerLane) }
                 for i in rows { x[i] += xn[i] }
             }
             // Feed-forward: x += Wdown·(silu(Wgate·xn) ⊙ Wup·xn)
@@ -155,14 +177,18 @@ public final class Transformer {
             Parallel.run { lane in
                 let rows = Parallel.slice(f, lane: lane, lanes: lanes, granule: 8)
                 let s = laneScratch + lane * max(f, d)
+                let t = loraScratch + lane * loraScratchPerLane   // [rank] s·A·xn
                 layer.wGate.multiply(rows: rows, x: xn, blockSums: sums, into: gate, scratch: s)
+                if let w = lora?[.gate] { w.addDecode(x: xn, rows: rows, into: gate, t: t) }
                 layer.wUp.multiply(rows: rows, x: xn, blockSums: sums, into: up, scratch: s)
+                if let w = lora?[.up] { w.addDecode(x: xn, rows: rows, into: up, t: t) }
                 VectorMath.swiGLU(gate: gate + rows.lowerBound, up: up + rows.lowerBound, count: rows.count, scratch: s)
             }
             ActivationBlockSums.compute(gate, blocks: f / 32, into: sums)
             Parallel.run { lane in
                 let rows = Parallel.slice(d, lane: lane, lanes: lanes)
                 layer.wDown.multiply(rows: rows, x: gate, blockSums: sums, into: xn, scratch: laneScratch + lane * max(f, d))
+                if let w = lora?[.down] { w.addDecode(x: gate, rows: rows, into: xn, t: loraScratch + lane * loraScratchPerLane) }
                 for i in rows { x[i] += xn[i] }
             }
         }

@@ -22,6 +22,8 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
     case contextOverflow(needed: Int, capacity: Int)
     /// An empty batch of tokens was given.
     case emptyInput
+    /// A LoRA adapter was loaded for a model of another shape; the text says how they differ.
+    case adapterMismatch(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
         case .contextOverflow(let needed, let capacity):
             return "context overflow: \(needed) positions needed, KV cache capacity is \(capacity)"
         case .emptyInput: return "no tokens to evaluate"
+        case .adapterMismatch(let reason): return "LoRA adapter does not fit the model: \(reason)"
         }
     }
 }
@@ -51,8 +54,10 @@ public struct WeightMatrix: @unchecked Sendable {
     public let cols: Int
     /// Bytes per row.
     public let rowBytes: Int
-    /// Start of row 0 inside the model's memory map (lives as long as the `GGUFFile`).
+    /// Start of row 0 inside the model's memory map (lives as long as the `GGUFFile`), or inside `owner`.
     let base: UnsafeRawPointer
+    /// The memory of a matrix computed at load time (a merged adapter), kept alive with the matrix; nil for file-backed ones.
+    let owner: FloatBuffer?
 
     /// Looks up `name` and checks that it is a `[rows, cols]` matrix.
     init(_ file: GGUFFile, _ name: String, rows: Int, cols: Int) throws(InferenceError) {
@@ -64,6 +69,17 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rowBytes = info.byteCount / rows
         guard let base = file.data(of: info).baseAddress else { throw .missingTensor(name) }
         self.base = base
+        self.owner = nil
+    }
+
+    /// A float32 matrix `[rows, cols]` over memory that `buffer` owns (rows × cols floats, row-major).
+    init(float32 buffer: FloatBuffer, rows: Int, cols: Int) {
+        self.type = .f32
+        self.rows = rows
+        self.cols = cols
+        self.rowBytes = cols * MemoryLayout<Float>.stride
+        self.base = UnsafeRawPointer(buffer.pointer)
+        self.owner = buffer
     }
 
     /// Pointer to the start of row `r`.
@@ -133,4 +149,22 @@ public struct WeightMatrix: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Float32 memory owned by a computed `WeightMatrix`. `@unchecked Sendable`: written only while
+/// the matrix is being built, before it is shared, and freed in `deinit`.
+final class FloatBuffer: @unchecked Sendable {
+    /// Start of the memory.
+    let pointer: UnsafeMutablePointer<Float>
+    /// Number of floats.
+    let count: Int
+
+    /// `count` floats, zeroed.
+    init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+
+    deinit { pointer.deallocate() }
 }

@@ -31,11 +31,18 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @OptionGroup var adapterOptions: AdapterOptions
+
     func run() throws {
         let path = try ModelLocator.resolve(model)
         let loadStart = MonotonicClock.now()
-        let engine = try Engine.load(path)
+        let base = try Engine.load(path)
         let loadSeconds = MonotonicClock.now() - loadStart
+        let adapterStart = MonotonicClock.now()
+        let adapter = try adapterOptions.load(for: base.model)
+        let engine = try base.applying(adapter, merge: adapterOptions.merge)
+        let adapterSeconds = MonotonicClock.now() - adapterStart
+        let adapterMode = adapterOptions.adapter == nil ? "none" : adapterOptions.merge ? "merged" : "unmerged"
 
         let prompt = Array(benchPromptTokens(engine.tokenizer).prefix(promptTokens))
         guard prompt.count == promptTokens else { throw CLIError("bench prompt too short: \(prompt.count) tokens") }
@@ -59,12 +66,17 @@ struct EngineBench: ParsableCommand {
         let peakMB = Double(usage.ru_maxrss) / 1024
         let prefillRate = Double(promptTokens) / prefillBest, decodeRate = Double(decodeTokens) / decodeBest
         if json {
-            print(String(format: "{\"model\": %@, \"threads\": %d, \"load_ms\": %.1f, \"prompt_tokens\": %d, \"prefill_tok_s\": %.1f, \"decode_tokens\": %d, \"decode_tok_s\": %.1f, \"peak_rss_mb\": %.1f}",
-                         jsonString(path), Parallel.lanes, loadSeconds * 1000, promptTokens, prefillRate, decodeTokens, decodeRate, peakMB))
+            print(String(format: "{\"model\": %@, \"threads\": %d, \"load_ms\": %.1f, \"adapter\": %@, \"adapter_mode\": \"%@\", \"adapter_ms\": %.1f, \"prompt_tokens\": %d, \"prefill_tok_s\": %.1f, \"decode_tokens\": %d, \"decode_tok_s\": %.1f, \"peak_rss_mb\": %.1f}",
+                         jsonString(path), Parallel.lanes, loadSeconds * 1000, adapterOptions.adapter.map(jsonString) ?? "null", adapterMode,
+                         adapterSeconds * 1000, promptTokens, prefillRate, decodeTokens, decodeRate, peakMB))
         } else {
             print("model:        \(path)")
             print("threads:      \(Parallel.lanes)")
             print(String(format: "load:         %.1f ms (map, check tensors, tokenizer, scratch)", loadSeconds * 1000))
+            if let adapter {
+                print(String(format: "adapter:      %@ (%@; %.1f ms to load%@)", adapter.summary, adapterMode, adapterSeconds * 1000,
+                             adapterOptions.merge ? " and merge" : ""))
+            }
             print(String(format: "prefill:      %.1f tokens/s (%d tokens, best of %d)", prefillRate, promptTokens, repeats))
             print(String(format: "decode:       %.1f tokens/s (%d tokens after the prompt, best of %d)", decodeRate, decodeTokens, repeats))
             print(String(format: "peak RSS:     %.1f MB", peakMB))

@@ -36,6 +36,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Constrain the output to this GBNF grammar (FILE.gbnf).")
     var grammar: String?
 
+    @OptionGroup var adapterOptions: AdapterOptions
+
     func validate() throws {
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be at least 1") }
         guard (rawPrompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --raw-prompt and --input") }
@@ -54,7 +56,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let source = try GrammarSource.from(catalogue: catalogue, schema: schema, grammar: grammar)
         let compiled = try source?.byteGrammar()
-        let engine = try Engine.load(ModelLocator.resolve(model))
+        let engine = try Engine.load(ModelLocator.resolve(model)).applying(adapterOptions)
         let promptIDs = engine.tokenizer.encode(try promptText(template: engine.chatTemplate), parseSpecial: true)
         guard !promptIDs.isEmpty else { throw CLIError("the prompt is empty") }
         if let compiled { return try runConstrained(engine, promptIDs: promptIDs, grammar: compiled) }

@@ -8,7 +8,7 @@ import TestSupport
 @testable import Inference
 
 /// Shape of the tiny model: 2 layers, width 64, 4 query heads sharing 2 KV heads, FFN 96, vocab 80.
-private enum Tiny {
+enum Tiny {
     static let layers = 2, dim = 64, heads = 4, kvHeads = 2, ffn = 96, vocab = 80
     static let headDim = dim / heads, kvDim = kvHeads * headDim
     static let ropeBase = 10000.0, epsilon = 1e-5
@@ -73,10 +73,13 @@ private enum Tiny {
 }
 
 /// The forward pass written plainly in float64, from dequantised weights: the definition the engine must meet.
-private struct NaiveLlama {
+struct NaiveLlama {
     let file: GGUFFile
+    /// Weights used instead of the file's, by tensor name (row-major, as `weights` returns them).
+    var overrides: [String: [Double]] = [:]
 
     func weights(_ name: String) throws -> [Double] {
+        if let override = overrides[name] { return override }
         let info = try #require(file.tensor(named: name))
         var out = [Float](repeating: 0, count: info.elementCount)
         try Dequantize.run(info.type, from: file.data(of: info), count: info.elementCount, into: &out)
