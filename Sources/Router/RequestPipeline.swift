@@ -2,8 +2,9 @@
 //
 // Each catalogue is prepared once: its grammar compiled and its token masks warmed, and the KV state of
 // its system prompt (the catalogue rendering, identical for every request) computed once and kept as a
-// prefix cache. A request then only prefills its own tokens. The prefix key includes the adapter, so
-// two adapters never share a prefix state (issue 5 plugs adapters in).
+// prefix cache. A request then only prefills its own tokens. Each catalogue decodes with its own LoRA
+// adapter (or none), applied unmerged, and its prefix state is computed under that adapter, so two
+// adapters never share a prefix state.
 
 import Inference
 import JSON
@@ -110,8 +111,9 @@ public final class PreparedCatalogue {
     public let grammar: ByteGrammar
     /// Grammars of the other tool choices, compiled on first use.
     private var choiceGrammars: [ToolChoice: ByteGrammar] = [:]
-    /// The adapter this catalogue decodes with (nil: the base model). Part of the prefix cache key.
-    public let adapter: String?
+    /// The LoRA adapter this catalogue decodes with (nil: the base model). The prefix KV state was
+    /// computed under it, so a prefix is never reused across adapters.
+    public let adapter: LoRAAdapter?
     /// Tokens of the system turn, then of the user turn's opening (`<|im_start|>user\n`).
     let prefixIDs: [Int]
     /// How many of `prefixIDs` are the system turn (the rest open the user turn).
@@ -119,7 +121,7 @@ public final class PreparedCatalogue {
     /// KV state after `prefixIDs`, copied into the working cache for each request.
     let prefixCache: KVCache
 
-    init(name: String, catalogue: ToolCatalogue, grammar: ByteGrammar, adapter: String?, prefixIDs: [Int], systemCount: Int,
+    init(name: String, catalogue: ToolCatalogue, grammar: ByteGrammar, adapter: LoRAAdapter?, prefixIDs: [Int], systemCount: Int,
          prefixCache: KVCache) {
         self.name = name
         self.catalogue = catalogue
@@ -177,9 +179,9 @@ public final class RequestPipeline {
         cache = KVCache(config: model.config, capacity: contextTokens)
     }
 
-    /// Compiles `catalogue`'s grammar, warms its masks and computes its prefix cache.
+    /// Compiles `catalogue`'s grammar, warms its masks and computes its prefix cache under `adapter`.
     @discardableResult
-    public func load(name: String, catalogue: ToolCatalogue, adapter: String? = nil) throws -> PreparedCatalogue {
+    public func load(name: String, catalogue: ToolCatalogue, adapter: LoRAAdapter? = nil) throws -> PreparedCatalogue {
         let grammar = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue)))
         grammar.prepareMasks(for: decoder.vocabulary)
         let systemText = PromptRenderer.renderSplit(catalogue: catalogue, input: "x", template: template).prefix
@@ -187,6 +189,7 @@ public final class RequestPipeline {
         let openingIDs = tokenizer.encode(PromptRenderer.userTurnOpening(catalogue: catalogue, template: template), parseSpecial: true)
         let prefixIDs = systemIDs + openingIDs
         let prefixCache = KVCache(config: transformer.model.config, capacity: max(1, prefixIDs.count))
+        transformer.adapter = adapter
         if !prefixIDs.isEmpty { try transformer.evaluate(prefixIDs, cache: prefixCache) }
         let prepared = PreparedCatalogue(name: name, catalogue: catalogue, grammar: grammar, adapter: adapter,
                                          prefixIDs: prefixIDs, systemCount: systemIDs.count, prefixCache: prefixCache)
@@ -223,6 +226,7 @@ public final class RequestPipeline {
         let (cached, rest) = prepared.split(requestIDs: tokenizer.encode(requestText, parseSpecial: true))
         let total = cached + rest.count
         guard total + 1 < cache.capacity else { throw .inputTooLong(tokens: total, capacity: cache.capacity) }
+        transformer.adapter = prepared.adapter
         do { try cache.loadPrefix(from: prepared.prefixCache, length: cached) } catch {
             throw .decoding(.inference(error))
         }

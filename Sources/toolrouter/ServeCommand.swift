@@ -40,19 +40,28 @@ struct ServeCommand: ParsableCommand {
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
         let logger = Logger(label: "toolrouter")
-        guard settings.catalogues.allSatisfy({ $0.adapter == nil }) else {
-            throw CLIError("LoRA adapters are not supported yet (the adapter issue adds them); remove the adapter settings")
-        }
         let start = MonotonicClock.now()
         let engine = try Engine.load(ModelLocator.resolve(settings.model))
         let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
                                        maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
         var loaded: [(name: String, catalogue: ToolCatalogue)] = []
+        var adapters: [String: LoRAAdapter] = [:]   // by path: catalogues sharing an adapter share its weights
         for entry in settings.catalogues {
             let catalogue: ToolCatalogue
             do { catalogue = try ToolCatalogue(contentsOf: entry.file) } catch { throw CLIError("\(entry.file): \(error)") }
-            do { try pipeline.load(name: entry.name, catalogue: catalogue) } catch { throw CLIError("catalogue \(entry.name): \(error)") }
+            var adapter: LoRAAdapter?
+            if let path = entry.adapter {
+                if adapters[path] == nil {
+                    do { adapters[path] = try LoRAAdapter.load(path: path, config: engine.model.config) } catch {
+                        throw CLIError("catalogue \(entry.name): adapter: \(error)")
+                    }
+                }
+                adapter = adapters[path]
+            }
+            do { try pipeline.load(name: entry.name, catalogue: catalogue, adapter: adapter) } catch { throw CLIError("catalogue \(entry.name): \(error)") }
             loaded.append((entry.name, catalogue))
+            logger.info("catalogue loaded", metadata: ["catalogue": "\(entry.name)", "tools": "\(catalogue.tools.count)",
+                                                       "adapter": "\(adapter?.summary ?? "none")"])
         }
         let worker = RouteWorker(pipeline: pipeline, queueDepth: settings.queueDepth)
         let registry = HandlerRegistry(catalogues: loaded)
