@@ -108,8 +108,8 @@ public enum AgentMethod: Sendable, Equatable {
     case toolsList(catalogue: String?)
     /// `health`: liveness.
     case health
-    /// `stats`: counters and timings.
-    case stats
+    /// `stats`: counters as JSON, or (`{"format": "prometheus"}`) every metric in the Prometheus text format.
+    case stats(prometheus: Bool)
 
     /// The method names, as agents write them.
     public static let names = ["route", "call", "tools/list", "health", "stats"]
@@ -124,9 +124,17 @@ public enum AgentMethod: Sendable, Equatable {
             case "tools/list":
                 let members = try objectParams(request.params, allowed: ["catalogue"], method: "tools/list")
                 return .success(.toolsList(catalogue: try catalogueParam(members)))
-            case "health", "stats":
+            case "health":
                 try noParams(request.params, method: request.method)
-                return .success(request.method == "health" ? .health : .stats)
+                return .success(.health)
+            case "stats":
+                let members = request.params?.arrayValue?.isEmpty == true ? [] : try objectParams(request.params, allowed: ["format"], method: "stats")
+                guard let format = members.first?.value else { return .success(.stats(prometheus: false)) }
+                switch format.stringValue {
+                case "json": return .success(.stats(prometheus: false))
+                case "prometheus": return .success(.stats(prometheus: true))
+                default: throw RPCError.invalidParams(field: "format", "expected \"json\" or \"prometheus\", got \(abbreviated(JSONWriter.compact(format)))")
+                }
             default:
                 return .failure(RPCError(.methodNotFound, "method not found: \(JSONWriter.quoted(abbreviated(request.method))) (methods: \(names.joined(separator: ", ")))",
                                          data: .object([(key: "method", value: .string(abbreviated(request.method)))])))

@@ -32,6 +32,8 @@ public final class AgentService: Sendable {
     /// Where the one line per request goes (info: id, method, catalogue, tool, outcome, time; the
     /// request's text only at debug).
     public let logger: Logger
+    /// The Prometheus metrics (`stats` with `{"format": "prometheus"}`).
+    public let metrics = DaemonMetrics()
     let counters = ServiceCounters()
     let started = MonotonicClock.now()
 
@@ -95,7 +97,45 @@ public final class AgentService: Sendable {
         }
         let level: Logger.Level = params == nil ? .debug : .info
         logger.log(level: level, "request", metadata: metadata)
+        recordMetrics(request.method, params: params, reply: reply)
         if let params, logger.logLevel <= .debug { logger.debug("request text", metadata: ["id": metadata["id"] ?? "", "input": "\(params.input)"]) }
+    }
+
+    /// Counts the request in `metrics`, with label values cut down to loaded catalogue and tool names.
+    private func recordMetrics(_ method: String, params: RouteParams?, reply: Result<JSONValue, RPCError>) {
+        var catalogue = "-"
+        var entry: ToolCatalogue?
+        if let params {
+            let name = params.catalogue ?? (catalogues.count == 1 ? catalogues[0].name : nil)
+            if let found = catalogues.first(where: { $0.name == name }) { catalogue = found.name; entry = found.catalogue } else { catalogue = "unknown" }
+        }
+        func toolLabel(_ value: JSONValue?) -> String {
+            guard let name = value?["tool"]?.stringValue else { return "-" }
+            return name == ToolCatalogue.noToolName || entry?.tool(named: name) != nil ? name : "unknown"
+        }
+        switch reply {
+        case .success(let value):
+            let tool = toolLabel(value["call"])
+            var timings: [String: Double]?
+            var tokens: (prompt: Int, cached: Int, generated: Int)?
+            if let t = value["timings"] {
+                timings = Dictionary(uniqueKeysWithValues: DaemonMetrics.phases.compactMap { phase in t["\(phase)_ms"]?.doubleValue.map { (phase, $0) } })
+                tokens = (t["prompt_tokens"]?.intValue ?? 0, t["cached_tokens"]?.intValue ?? 0, t["generated_tokens"]?.intValue ?? 0)
+            }
+            metrics.record(method: method, catalogue: catalogue, tool: tool, outcome: "ok", timings: timings, tokens: tokens)
+            if method == "call", tool != "-", tool != ToolCatalogue.noToolName {
+                metrics.recordHandlerCall(catalogue: catalogue, tool: tool, outcome: "ok")
+            }
+        case .failure(let error):
+            let tool = toolLabel(error.data?["call"])
+            metrics.record(method: method, catalogue: catalogue, tool: tool, outcome: Self.outcome(error), timings: nil, tokens: nil)
+            switch error.code {
+            case .handlerFailed: metrics.recordHandlerCall(catalogue: catalogue, tool: tool, outcome: "failed")
+            case .handlerTimedOut: metrics.recordHandlerCall(catalogue: catalogue, tool: tool, outcome: "timed_out")
+            case .noHandler: metrics.recordHandlerCall(catalogue: catalogue, tool: tool, outcome: "no_handler")
+            default: break
+            }
+        }
     }
 
     /// An error's outcome name for logs, e.g. `handler_timed_out`.
@@ -123,7 +163,9 @@ public final class AgentService: Sendable {
         case .health:
             return .success(.object([("status", .string("ok")), ("queued", .number(JSONNumber(worker.queuedCount))),
                                      ("handlers", handlersJSON())]))
-        case .stats:
+        case .stats(prometheus: true):
+            return .success(.object([("format", .string("prometheus")), ("text", .string(metrics.text(queued: worker.queuedCount)))]))
+        case .stats(prometheus: false):
             return .success(.object([
                 ("requests", .number(JSONNumber(counters.requests.load(ordering: .relaxed)))),
                 ("routed", .number(JSONNumber(counters.routed.load(ordering: .relaxed)))),

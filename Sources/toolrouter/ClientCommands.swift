@@ -42,3 +42,16 @@ struct CallCommand: ParsableCommand {
     @OptionGroup var options: ClientOptions
     func run() throws { try options.send(method: "call") }
 }
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Print a running daemon's metrics in the Prometheus text format.")
+    @Option(help: "The daemon's agent socket.") var socket = "/run/toolrouter/agent.sock"
+
+    func run() throws {
+        let request = #"{"jsonrpc":"2.0","id":1,"method":"stats","params":{"format":"prometheus"}}"#
+        let response: String
+        do { response = try AgentClient(path: socket).request(request, timeout: 30) } catch { throw CLIError("\(error)") }
+        guard let text = (try? JSONParser.parse(response))?["result"]?["text"]?.stringValue else { throw CLIError("unexpected answer: \(response)") }
+        print(text, terminator: "")
+    }
+}

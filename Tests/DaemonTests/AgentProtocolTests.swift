@@ -92,7 +92,9 @@ private func json(_ text: String) -> JSONValue {
         ("tools/list", #"{"catalogue":"devops"}"#, .toolsList(catalogue: "devops")),
         ("health", nil, .health),
         ("health", "{}", .health),
-        ("stats", "[]", .stats),
+        ("stats", "[]", .stats(prometheus: false)),
+        ("stats", #"{"format":"prometheus"}"#, .stats(prometheus: true)),
+        ("stats", #"{"format":"json"}"#, .stats(prometheus: false)),
     ]
 
     @Test(arguments: accepted)
@@ -120,7 +122,8 @@ private func json(_ text: String) -> JSONValue {
         ("tools/list", #"{"input":"x"}"#, .invalidParams, "invalid params: input: unknown param (expected: catalogue)"),
         ("tools/list", #"["support"]"#, .invalidParams, "invalid params: tools/list takes an object, got an array"),
         ("health", #"{"verbose":true}"#, .invalidParams, "invalid params: verbose: unknown param (health takes none)"),
-        ("stats", "[1]", .invalidParams, "invalid params: stats takes no params"),
+        ("stats", "[1]", .invalidParams, "invalid params: stats takes an object, got an array"),
+        ("stats", #"{"format":"xml"}"#, .invalidParams, #"invalid params: format: expected "json" or "prometheus", got "xml""#),
     ]
 
     @Test(arguments: rejected)
