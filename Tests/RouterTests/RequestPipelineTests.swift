@@ -2,7 +2,7 @@
 
 import Foundation
 import GGUF
-import Inference
+@testable import Inference
 import Testing
 import TestSupport
 import TokenMatcher
@@ -87,6 +87,43 @@ struct RequestPipelineTests {
         } catch {
             guard case .unknownTool("track_order", "devops") = error else { Issue.record("wrong error \(error)"); return }
         }
+    }
+
+    @Test("a catalogue decodes under its own adapter; its prefix state is computed under that adapter, never shared")
+    func adapterPrefix() throws {
+        let file = try GGUFFile(path: TestPaths.requireModel())
+        let model = try LlamaModel(file: file)
+        let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
+        // A random rank-4 update of q and v in every block, large enough to change the answers.
+        var rng = SeededRandom(state: 77)
+        let c = model.config
+        func weights(_ projection: LoRAProjection) throws -> LoRAWeights {
+            let (outputs, inputs) = projection.shape(c)
+            return try LoRAWeights(rank: 4, inputs: inputs, outputs: outputs,
+                                   a: (0..<(4 * inputs)).map { _ in Float.random(in: -0.05...0.05, using: &rng) },
+                                   b: (0..<(outputs * 4)).map { _ in Float.random(in: -0.05...0.05, using: &rng) }, scale: 2)
+        }
+        let layers = try (0..<c.layers).map { _ in LoRALayer([.q: try weights(.q), .v: try weights(.v)]) }
+        let adapter = try LoRAAdapter(config: c, layers: layers)
+        let catalogue = try ToolCatalogue(contentsOf: Self.fixtures.appendingPathComponent("support.tools.json").path)
+        let base = try pipeline.load(name: "base", catalogue: catalogue)
+        let tuned = try pipeline.load(name: "tuned", catalogue: catalogue, adapter: adapter)
+        #expect(base.prefixIDs == tuned.prefixIDs)
+        let last = (base.prefixIDs.count - 1) * c.kvDim
+        #expect(base.prefixCache.keys(layer: 3)[last] != tuned.prefixCache.keys(layer: 3)[last], "prefix states differ by adapter")
+
+        // Served from the tuned prefix, the answer equals a fresh decode of the whole prompt under the adapter,
+        // and the base catalogue afterwards still answers as the base model.
+        let input = "Where is my order ORD-55821?"
+        let baseBefore = try pipeline.route(catalogue: "base", input: input)
+        let routed = try pipeline.route(catalogue: "tuned", input: input)
+        let whole = pipeline.tokenizer.encode(PromptRenderer.render(catalogue: catalogue, input: input, template: pipeline.template), parseSpecial: true)
+        let transformer = Transformer(model: model)
+        transformer.adapter = adapter
+        let fresh = try ConstrainedDecoder(transformer: transformer, tokenizer: pipeline.tokenizer)
+            .decode(prompt: whole, grammar: tuned.grammar, maxTokens: 200, cache: KVCache(config: c, capacity: 2048))
+        #expect(routed.raw == fresh.text)
+        #expect(try pipeline.route(catalogue: "base", input: input).raw == baseBefore.raw)
     }
 
     @Test("errors: unknown or unnamed catalogue, empty input, input too long")
