@@ -108,8 +108,16 @@ public final class ConstrainedDecoder {
         let matcher = GrammarMatcher(grammar: grammar)
         var bytes: [UInt8] = []
         let vocabularySize = transformer.model.config.vocabularySize
+        // Bytes the grammar forces before the model chooses anything (`{"tool":"`) are tokenised now and
+        // evaluated in the same batch as the prompt: one forward pass fewer than feeding them after it.
         var t0 = MonotonicClock.now()
-        do { try transformer.evaluate(prompt, cache: cache) } catch { throw .inference(error) }
+        let leading = jumpForward(matcher, budget: maxTokens)
+        result.maskSeconds += MonotonicClock.now() - t0
+        for id in leading { bytes += vocabulary.tokens[id] }
+        result.ids += leading
+        result.forcedTokens += leading.count
+        t0 = MonotonicClock.now()
+        do { try transformer.evaluate(prompt + leading, cache: cache) } catch { throw .inference(error) }
         result.prefillSeconds = MonotonicClock.now() - t0
 
         while true {
