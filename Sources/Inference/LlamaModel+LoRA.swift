@@ -26,14 +26,14 @@ extension LlamaModel {
         return LlamaModel(file: file, config: config, embedding: embedding, output: output, outputNorm: outputNorm, layers: merged)
     }
 
-    /// `w` itself without an update; else W' [out, in] = dequantise(W) + s · B [out, r] · A [r, in], float32.
+    /// `w` itself without an update; else W' [out, in] = dequantise(W) + s · (Bᵀ [r, out])ᵀ · A [r, in], float32.
     private static func merge(_ w: WeightMatrix, _ lora: LoRAWeights?) -> WeightMatrix {
         guard let lora else { return w }
         let buffer = FloatBuffer(count: w.rows * w.cols)   // [out, in]
         w.dequantize(rows: 0..<w.rows, into: buffer.pointer)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
                     Int32(w.rows), Int32(w.cols), Int32(lora.rank),
-                    lora.scale, lora.bPointer, Int32(lora.rank),
+                    lora.scale, lora.bTransposed, Int32(lora.outputs),
                     lora.aPointer, Int32(lora.inputs),
                     1, buffer.pointer, Int32(w.cols))
         return WeightMatrix(float32: buffer, rows: w.rows, cols: w.cols)

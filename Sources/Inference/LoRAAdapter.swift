@@ -64,7 +64,9 @@ public enum LoRAProjection: Int, CaseIterable, Sendable, CustomStringConvertible
 /// and the scale s, so that the projection computes W·x + s·B·(A·x).
 ///
 /// Immutable; the matrices live in memory this object owns, so the kernels can read them through
-/// stable pointers. `@unchecked Sendable` is sound because nothing writes that memory after `init`.
+/// stable pointers. B is held transposed, `[rank, outputs]`, so that a lane's slice of output rows
+/// is a contiguous run in each of its `rank` rows. `@unchecked Sendable` is sound because nothing
+/// writes that memory after `init`.
 public final class LoRAWeights: @unchecked Sendable {
     /// Rank r: rows of A, columns of B.
     public let rank: Int
@@ -76,8 +78,8 @@ public final class LoRAWeights: @unchecked Sendable {
     public let scale: Float
     /// A, `[rank, inputs]`.
     let aPointer: UnsafeMutablePointer<Float>
-    /// B, `[outputs, rank]`.
-    let bPointer: UnsafeMutablePointer<Float>
+    /// Bᵀ, `[rank, outputs]`.
+    let bTransposed: UnsafeMutablePointer<Float>
 
     /// A low-rank update from row-major A `[rank, inputs]` and B `[outputs, rank]`. Throws
     /// `.shape` (naming `name`) when the counts do not match, `.nonFinite` for NaN or infinity.
@@ -98,20 +100,24 @@ public final class LoRAWeights: @unchecked Sendable {
         self.scale = scale
         aPointer = .allocate(capacity: a.count)
         aPointer.initialize(from: a, count: a.count)
-        bPointer = .allocate(capacity: b.count)
-        bPointer.initialize(from: b, count: b.count)
+        bTransposed = .allocate(capacity: b.count)
+        for o in 0..<outputs {
+            for k in 0..<rank { bTransposed[k * outputs + o] = b[o * rank + k] }
+        }
     }
 
     deinit {
         aPointer.deallocate()
-        bPointer.deallocate()
+        bTransposed.deallocate()
     }
 
     /// A as a new row-major array `[rank, inputs]`.
     public var a: [Float] { Array(UnsafeBufferPointer(start: aPointer, count: rank * inputs)) }
 
     /// B as a new row-major array `[outputs, rank]`.
-    public var b: [Float] { Array(UnsafeBufferPointer(start: bPointer, count: outputs * rank)) }
+    public var b: [Float] {
+        (0..<(outputs * rank)).map { i in bTransposed[(i % rank) * outputs + i / rank] }
+    }
 
     /// Bytes held by A and B.
     public var byteCount: Int { (rank * inputs + outputs * rank) * MemoryLayout<Float>.stride }

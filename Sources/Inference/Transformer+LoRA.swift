@@ -39,8 +39,10 @@ extension LoRAWeights {
     func addDecode(x: UnsafePointer<Float>, rows: Range<Int>, into y: UnsafeMutablePointer<Float>,
                    t: UnsafeMutablePointer<Float>) {
         guard !rows.isEmpty else { return }
-        for k in 0..<rank { t[k] = scale * QuantDot.f32(aPointer + k * inputs, x, count: inputs) }   // t[r] = s·A·x
-        for o in rows { y[o] += QuantDot.f32(bPointer + o * rank, t, count: rank) }                  // y[o] += B[o, :]·t
+        for k in 0..<rank { t[k] = scale * QuantDot.f32(aPointer + k * inputs, x, count: inputs) }   // t[k] = s·A[k, :]·x
+        for k in 0..<rank {                                                                          // y[rows] += t[k]·Bᵀ[k, rows]
+            QuantDot.axpy(t[k], bTransposed + k * outputs + rows.lowerBound, y + rows.lowerBound, count: rows.count)
+        }
     }
 
     /// Prefill: Y[:, rows] += T·B[rows]ᵀ where T = s·X·Aᵀ, on sgemm.
@@ -54,11 +56,11 @@ extension LoRAWeights {
                     scale, x, Int32(inputs),
                     aPointer, Int32(inputs),
                     0, t, Int32(rank))
-        // Y[n, rows] += T[n, r] · B[rows, r]ᵀ
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+        // Y[n, rows] += T[n, r] · Bᵀ[r, rows]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                     Int32(n), Int32(rows.count), Int32(rank),
                     1, t, Int32(rank),
-                    bPointer + rows.lowerBound * rank, Int32(rank),
+                    bTransposed + rows.lowerBound, Int32(outputs),
                     1, y + rows.lowerBound, Int32(ldy))
     }
 }

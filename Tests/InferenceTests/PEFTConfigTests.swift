@@ -196,8 +196,8 @@ struct PEFTLoaderTests {
             let loaded = try Self.load(weights: hf.safetensors(dtype: dtype), model: c)
             let q = try #require(loaded.layers[1][.q]), v = try #require(loaded.layers[1][.v])
             #expect(q.scale == 2 && q.rank == 2 && loaded.layers[1][.k] == nil)
-            let hfQ = hf.modules.first { $0.layer == 1 && $0.projection == .q }!.b
-            let hfV = hf.modules.first { $0.layer == 1 && $0.projection == .v }!.b
+            let hfQ = try #require(hf.modules.first { $0.layer == 1 && $0.projection == .q }).b
+            let hfV = try #require(hf.modules.first { $0.layer == 1 && $0.projection == .v }).b
             let tolerance: Float = dtype == .f32 ? 0 : dtype == .f16 ? 1e-3 : 1e-2
             let wantQ = gatherRows(hfQ, cols: 2) { huggingFaceRow(ofGGUFRow: $0, headDim: c.headDim) }
             #expect(worstDifference(q.b, wantQ) <= tolerance, "\(dtype)")
