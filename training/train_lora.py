@@ -53,6 +53,15 @@ def full_loss(model, batch_full, pad_id):
     return completion_loss(model, hidden, [f for f, _ in batch_full], [k for _, k in batch_full])
 
 
+def fix_config(path):
+    """Name the base by its GGUF file rather than this machine's model folder."""
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg["base_model_name_or_path"] = common.MODEL_FILE
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalogue", required=True, help="name under examples/catalogues (support, devops)")
@@ -159,6 +168,7 @@ def main():
     train_seconds = time.time() - t_train
     os.makedirs(args.out, exist_ok=True)
     model.save_pretrained(args.out)
+    fix_config(os.path.join(args.out, "adapter_config.json"))
     last = [e["loss"] for e in log[-steps_per_epoch:]]
     info = {"catalogue": args.catalogue, "rows": len(examples), "rows_file": os.path.relpath(args.rows, common.ROOT),
             "tokens_per_epoch": n_tokens, "trained_tokens_per_epoch": n_target, "shared_prefix_tokens": len(prefix),
