@@ -158,6 +158,9 @@ def money(rng):
 
 
 SUPPORT_CONTEXT = ["I'm really disappointed.", "It was a birthday present.", "I've been a customer for years.",
+                   "It's a present for my son.", "The delivery estimate was Monday.", "I need it for a trip on Friday.",
+                   "I paid for express shipping.", "My neighbour might have taken it in.", "I'm a bit worried.",
+                   "It's for my wedding next week.", "I've emailed twice already.",
                    "I ordered it two weeks ago.", "This is my first order with you.", "My partner placed the order.",
                    "I'm travelling next week.", "The website wasn't much help.", "Hope you can sort this out.",
                    "I'm writing from my phone, sorry for typos."]
@@ -176,6 +179,14 @@ def gen_track_order(rng):
         "Is order {o} out for delivery?", "my order number is {o}, when does it get here",
         "Can I get an ETA on {o}?", "Did {o} get dispatched?", "Where's my stuff? Order {o}.",
         "I'd like to know where {o} is.", "Check the shipment {o} please.",
+        "Any update on the delivery of {o}?", "Could you find out where {o} is at the moment?",
+        "The tracking for {o} hasn't moved in days. What's happening?", "What's the delivery date for {o}?",
+        "I ordered {o} two weeks ago and nothing yet. Where is it?", "Is {o} still in transit?",
+        "Please give me a shipping update for {o}.", "{o} hasn't turned up. Can you see where it is?",
+        "How far along is {o}?", "Has the courier picked up {o}?", "Can you confirm {o} is on the way?",
+        "{o}: is it shipped or still being packed?", "I'm expecting {o} - when is it coming?",
+        "Would you check the delivery progress of {o}?", "Where exactly is {o} right now?",
+        "Still no sign of {o}. Any idea where it is?", "When should I expect {o}?",
     ])
     style = new_style(rng)
     text = wrap(render(t, {"o": oid}, rng, style), rng, SUPPORT_CONTEXT)
@@ -201,6 +212,11 @@ def gen_request_refund(rng):
             "Order {o}: {r}. Please refund me.", "I'm asking for a refund on {o} - {r}.",
             "Can you reimburse me for {o}? {R}.", "{R}. Refund order {o} please.",
             "Hello, {r}, so please refund {o}.", "Refund request: {o}, because {r}.",
+            "Please credit me for {o} — {r}.", "I'd like to be reimbursed for {o} since {r}.",
+            "Return {o} for a refund please: {r}.", "{o} — {r}, so refund it please.",
+            "Could I have my money back on {o}? {R}.", "Please process a refund on {o} as {r}.",
+            "Refund needed for {o}. {R}.", "I'm requesting my money back for {o} because {r}.",
+            "Can {o} be refunded? {R}.", "{R}. I'd like a refund for {o}, please.",
         ])
     values = {"o": oid, "r": reason, "R": cap(reason)}
     text = render(t, values, rng, style)
@@ -209,8 +225,15 @@ def gen_request_refund(rng):
     if rng.random() < 0.3:
         value, surface = money(rng)
         extra = pick(rng, [" Only {a} though, not the full amount.", " Just refund {a} please.",
-                           " A partial refund of {a} is fine.", " Please refund {a}.", " The amount is {a}."])
-        text += render(extra, {"a": surface}, rng, style)
+                           " A partial refund of {a} is fine.", " Please refund {a}.", " The amount is {a}.",
+                           " Only part of it: {a}.", " I only want {a} back.", " Refund {a} of it."])
+        if rng.random() < 0.35:  # amount up front: "Partial refund of 12 on ORD-..., ..."
+            front = pick(rng, ["Refund just {a} of {o}: {r}.", "Please refund {a} on {o} because {r}.",
+                               "Could you give back {a} for {o}? {R}.", "I'd like {a} refunded on {o}: {r}."])
+            text = render(front, {**values, "a": surface}, rng, style)
+            args["reason"] = cap(reason) if "{R}" in front else reason
+        else:
+            text += render(extra, {"a": surface}, rng, style)
         args["amount"] = value
     return wrap(text, rng, SUPPORT_CONTEXT), args
 
@@ -264,7 +287,7 @@ def gen_update_address(rng):
     code, names, cities, skind, pkind, layout = pick(rng, COUNTRIES)
     addr = {"street": street(rng, skind), "city": pick(rng, cities), "postal_code": postal(rng, pkind),
             "country": code}
-    country = code if rng.random() < 0.3 else pick(rng, names)
+    country = code if rng.random() < 0.25 else pick(rng, names)
     v = {"s": addr["street"], "c": addr["city"], "p": addr["postal_code"], "k": country, "o": oid}
     shape = rng.random()
     if shape < 0.15:
@@ -282,8 +305,13 @@ def gen_update_address(rng):
         "{o}: please deliver to {a} instead of my old place.", "Change address for {o} -> {a}",
         "Could you redirect {o} to {a}?", "New address for {o} is {a}.",
         "I gave the wrong address for {o}. The right one is {a}.", "please deliver order {o} to {a}",
-        "Wrong address on {o}! It should be {a}.", "For {o}, use this address: {a}.",
+        "The address on {o} is wrong, use {a}.", "For {o}, use this address: {a}.",
         "Can {o} be sent to {a} instead?", "Address change on order {o}, new one: {a}",
+        "Please deliver {o} to {a} rather than my home.", "Change the destination of {o} to {a}.",
+        "{o} needs to go to {a} now, I moved.", "I'm at a new place: {a}. Please update {o}.",
+        "Kindly ship {o} to this address instead: {a}.", "My new address for {o} is {a}, please update it.",
+        "Route {o} to my work address: {a}.", "Redirect order {o} to {a}.",
+        "I made a typo in the address of {o}; the correct one is {a}.", "Move the delivery of {o} to {a}.",
     ])
     style = new_style(rng)
     text = wrap(render(t, {"o": oid, "a": a}, rng, style), rng, SUPPORT_CONTEXT)
@@ -300,10 +328,19 @@ ESCALATE_REASONS = ["nobody has answered my emails", "I have been waiting three 
                     "I was promised a call back and never got one", "my complaint was closed without a fix",
                     "my package was stolen from the doorstep", "I keep getting charged every month",
                     "I want to report a fraudulent seller", "the replacement is also broken",
-                    "I'm locked out of my account", "my data was shown to another customer"]
-PRIORITY_CUES = {"urgent": ["This is urgent.", "URGENT:", "Urgent!", "it's urgent", "urgently", "This is urgent,"],
-                 "low": ["Low priority,", "No rush, low priority.", "(low priority)", "low priority"],
-                 "normal": ["Normal priority.", "Priority: normal.", "normal priority", "(normal priority)"]}
+                    "I'm locked out of my account", "my data was shown to another customer",
+                    "the same parcel has been lost twice", "I was overcharged on three orders",
+                    "my invoice shows a product I never bought", "your courier left my parcel in the rain",
+                    "I am disabled and need help arranging a pickup", "my complaint about a damaged sofa was ignored",
+                    "I'm a journalist asking about a data breach", "the refund you promised in May never came",
+                    "my elderly father was charged for a subscription he never wanted",
+                    "the technician missed two appointments", "I need a written statement for my insurance"]
+PRIORITY_CUES = {"urgent": ["This is urgent.", "URGENT:", "Urgent!", "It's urgent.", "Urgent:", "Urgent —",
+                            "This is urgent!", "(urgent)", "Priority: urgent."],
+                 "low": ["Low priority:", "No rush, low priority.", "(low priority)", "Low priority.", "Low priority —",
+                         "Priority: low."],
+                 "normal": ["Normal priority.", "Priority: normal.", "Normal priority:", "(normal priority)",
+                            "Normal priority —"]}
 
 
 def gen_escalate(rng):
@@ -313,9 +350,15 @@ def gen_escalate(rng):
                      "put me through to someone", "I need a human agent", "connect me with a person",
                      "hand this to a human please", "I'd like to speak with your staff",
                      "escalate to a supervisor", "get me a human", "I need to talk to someone real",
-                     "can someone from your team take over", "operator please"])
+                     "can someone from your team take over", "operator please",
+                     "please forward this to a real agent", "I'd like a manager to call me back",
+                     "get a senior agent on this", "I need to speak with someone in charge",
+                     "let a person handle this", "put a human on this case", "send this to your complaints team",
+                     "I'd like to talk to an actual person", "connect me to a supervisor",
+                     "please have a staff member contact me", "I want this escalated"])
     t = pick(rng, ["{A}, {r}.", "{R}, {a}.", "{A}: {r}.", "{R}. {A}.", "{A} because {r}.",
-                   "{A} - {r}.", "{R} so {a}.", "{A}. {R}."])
+                   "{A} - {r}.", "{R} so {a}.", "{A}. {R}.", "{A} — {r}.", "{R}! {A}.", "{A}; {r}.",
+                   "The bot can't help. {A}: {r}.", "{A}, since {r}."])
     v = {"a": ask, "A": cap(ask), "r": reason, "R": cap(reason)}
     style = new_style(rng)
     text = render(t, v, rng, style)
@@ -335,23 +378,29 @@ SUPPORT_NO_TOOL = {
     "thanks, no action needed": ["Thanks for your help!", "Thank you, that's all.", "Great, cheers!",
                                  "Perfect, thanks a lot", "ok thanks bye", "Appreciate it, have a good day!"],
     "question, answer directly": ["What is your refund policy?", "How long does shipping usually take?",
+                                  "Can I return something I bought on sale?", "Do you deliver to Iceland?",
+                                  "How do I change my account email?", "Is it possible to pick up in store?",
+                                  "What does 'label created' mean?",
                                   "Do you deliver on Sundays?", "Which payment methods do you accept?",
                                   "What are your opening hours?", "Do you ship internationally?",
                                   "How long is the warranty on electronics?", "Can I pay with PayPal?",
                                   "Is there a store near Berlin?", "How do returns work?",
                                   "How much is express delivery?", "Do you offer gift wrapping?",
                                   "What's the difference between standard and express shipping?"],
-    "missing order_id": ["Where is my order?", "I want a refund.", "My package hasn't arrived.",
+    "missing order_id": ["Where is my order?", "I would like a refund please.", "My package hasn't arrived.",
                          "Can you track my parcel?", "I need to change my delivery address.",
                          "Please refund me, the item is broken.", "When will my stuff arrive?",
                          "I'd like to send my order somewhere else.", "What's the status of my order?",
-                         "Refund please, wrong size."],
+                         "Refund please, wrong size.", "Can you tell me where my parcel is?",
+                         "I'd like to change where my order gets delivered."],
     "no tool for that action": ["Please cancel order {o}.", "Cancel my order {o} please.",
                                 "I want to change my password.", "Delete my account.",
                                 "Change the payment card on {o}.", "Please apply coupon SAVE10 to {o}.",
-                                "Unsubscribe me from your emails.", "Can you exchange {o} for a bigger size?",
+                                "Stop sending me marketing emails.", "Can you exchange {o} for a bigger size?",
                                 "Add a gift message to {o}.", "I want to leave a review for {o}.",
-                                "Update my phone number on my account.", "Sign me up for the loyalty program."],
+                                "Update my phone number on my account.", "Sign me up for the loyalty program.",
+                                "Stop my order {o}, I don't want it any more.", "Remove me from your mailing list.",
+                                "Split {o} into two shipments.", "Please reorder {o} for me."],
 }
 
 # --------------------------------------------------------------------------
@@ -383,58 +432,95 @@ def svc_ref(rng, s):
     return pick(rng, [s, s, s, f"the {s} service", f"`{s}`", f"{s} service"])
 
 
+STATUS_ASKS = [
+    "Is {s} up?", "Check the status of {s}.", "How is {s} doing?", "What's the health of {s}?",
+    "Is {s} healthy right now?", "status {s}", "Are all {s} replicas running?", "Is {s} down?",
+    "Can you check whether {s} is OK?", "How many replicas of {s} are healthy?", "Give me the status of {s}",
+    "Is anything wrong with {s}?", "Health check on {s} please.", "Is {s} alive?", "Did {s} recover?",
+    "Report on {s} status.", "What state is {s} in?", "{s} - healthy or not?", "Is {s} responding?",
+    "Can you see if {s} is running fine?", "{s} health?", "Is {s} having trouble?",
+    "Is {s} back up?", "Has {s} recovered yet?", "Need to know if {s} is up before I continue.",
+    "What's going on with {s}?", "How's {s} looking?", "Is {s} serving traffic normally?",
+    "Are the {s} pods healthy?", "Is {s} working?", "Tell me whether {s} is healthy.", "Quick check on {s} please.",
+    "Can you verify {s} is running?", "Is {s} OK after the deploy?", "how is {s} holding up",
+    "What's the current replica count and health of {s}?", "Is {s} in a good state?", "Has {s} stabilised?",
+]
+SYMPTOMS = ["Customers report slowness.", "I'm seeing 502s.", "Latency looks high.", "We got paged earlier.",
+            "Before I deploy,", "After the patch window,", "Someone said it was flapping.",
+            "Error rates jumped.", "Dashboards are red."]
+
+
 def gen_get_service_status(rng):
     s = service(rng)
-    t = pick(rng, [
-        "Is {s} up?", "Check the status of {s}.", "How is {s} doing?", "What's the health of {s}?",
-        "Is {s} healthy right now?", "status {s}", "Are all {s} replicas running?", "Is {s} down?",
-        "Can you check whether {s} is OK?", "How many replicas of {s} are healthy?", "Give me the status of {s}",
-        "Is anything wrong with {s}?", "Health check on {s} please.", "Is {s} alive?",
-        "Did {s} recover?", "Report on {s} status.", "What state is {s} in?", "{s} - healthy or not?",
-        "Is {s} responding?", "Can you see if {s} is running fine?",
-    ])
     style = new_style(rng)
-    text = wrap(render(t, {"s": svc_ref(rng, s)}, rng, style), rng, DEVOPS_CONTEXT)
-    return text, {"service": s}
+    text = render(pick(rng, STATUS_ASKS), {"s": svc_ref(rng, s)}, rng, style)
+    if rng.random() < 0.25:
+        text = pick(rng, SYMPTOMS) + " " + text
+    return wrap(text, rng, DEVOPS_CONTEXT), {"service": s}
+
+
+RESTART_PLAIN = [
+    "Restart {s}.", "Please restart {s}", "Can you restart {s}?", "Bounce {s}.", "Reboot {s} please.",
+    "{s} is stuck, restart it.", "Give {s} a restart.", "Cycle {s}.", "Kick {s}, it's hanging.",
+    "restart all {s} instances", "{s} needs a restart.", "Could you restart every instance of {s}?",
+    "Roll-restart {s}.", "Restart the pods for {s}.", "{s} is leaking memory, please restart it.",
+    "Recycle {s}.", "Relaunch {s}.", "Please bounce {s}, it's misbehaving.", "Can you kick {s} again?",
+    "Restart every {s} instance.", "Time to restart {s}.", "{s} is frozen; a restart should fix it.",
+    "We rotated a secret for {s}, so restart it.", "Cycle the {s} pods.", "Bounce all {s} instances.",
+]
+RESTART_FORCE = [
+    "Hard restart {s}.", "Restart {s} and skip draining.", "Force restart {s} now.",
+    "Restart {s} without draining.", "Restart {s} immediately, no graceful drain.",
+    "Restart {s}, force it.", "Forcefully restart {s}.", "Restart {s} - don't drain, just kill it.",
+    "Kill every {s} instance and restart them, no draining.", "Do a hard restart of {s}.",
+]
+RESTART_GRACEFUL = [
+    "Gracefully restart {s}.", "Restart {s} in a graceful way.", "Restart {s} after draining it.",
+    "Restart {s} gracefully please.", "Restart {s} but let connections drain first.", "Graceful restart of {s}.",
+    "Restart {s} with draining.", "Drain {s} and then restart it.", "Restart {s}, no force.",
+    "Can you restart {s} gracefully?", "Restart {s}; drain connections first please.",
+]
 
 
 def gen_restart_service(rng):
     s = service(rng)
-    t = pick(rng, [
-        "Restart {s}.", "Please restart {s}", "Can you restart {s}?", "Bounce {s}.", "Reboot {s} please.",
-        "{s} is stuck, restart it.", "Give {s} a restart.", "Cycle {s}.", "Kick {s}, it's hanging.",
-        "restart all {s} instances", "{s} needs a restart.", "Could you restart every instance of {s}?",
-        "Roll-restart {s}.", "Restart the pods for {s}.", "{s} is leaking memory, please restart it.",
-    ])
     style = new_style(rng)
-    text = render(t, {"s": svc_ref(rng, s)}, rng, style)
-    args = {"service": s}
     r = rng.random()
+    args = {"service": s}
     if r < 0.3:
-        text += " " + pick(rng, ["Skip draining.", "Force it.", "Don't drain, just kill it.", "Hard restart.",
-                                 "No graceful drain, force it.", "Skip the drain.", "Forcefully, right now."])
+        t = pick(rng, RESTART_FORCE)
         args["force"] = True
     elif r < 0.5:
-        text += " " + pick(rng, ["Gracefully please.", "Drain it first.", "Do it gracefully.",
-                                 "With draining.", "Drain connections first.", "Graceful restart, no force."])
+        t = pick(rng, RESTART_GRACEFUL)
         args["force"] = False
+    else:
+        t = pick(rng, RESTART_PLAIN)
+    text = render(t, {"s": svc_ref(rng, s)}, rng, style)
     return wrap(text, rng, DEVOPS_CONTEXT), args
+
+
+SCALE_ASKS = [
+    "Scale {s} to {n} replicas.", "Set {s} replicas to {n}.", "Scale {s} to {n}.", "Bump {s} up to {n} replicas.",
+    "Bring {s} down to {n} replicas.", "Run {n} replicas of {s}.", "I need {n} instances of {s}.",
+    "Set the replica count of {s} to {n}.", "scale deployment {s} {n}", "Can you scale {s} out to {n} pods?",
+    "Please resize {s} to {n} replicas.", "{s}: {n} replicas please.", "Give {s} {n} replicas.",
+    "Let's have {n} pods for {s}.", "Change {s} to {n} replicas.", "Scale down {s} to {n}.",
+    "Scale up {s} to {n} replicas.", "Reduce {s} to {n} replicas.", "Increase {s} to {n} instances.",
+    "Bring {s} down to {n} instances.", "{s} should run {n} replicas.", "Resize {s}: {n} pods.",
+    "Traffic is spiking, bump {s} to {n} replicas.", "Put {s} at {n} replicas.", "Set {s} to {n} instances.",
+    "Make it {n} replicas for {s}.", "Adjust {s} to {n} pods.", "Cut {s} back to {n} replicas.",
+]
 
 
 def gen_scale_deployment(rng):
     s = service(rng)
-    n = rng.choice([0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 64, 80, 100, rng.randint(0, 100)])
+    n = rng.choice([0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 50, 64, 80, 100,
+                    rng.randint(0, 100), rng.randint(0, 100)])
     surface = NUMBER_WORDS[n] if n < len(NUMBER_WORDS) and rng.random() < 0.25 else str(n)
+    t = pick(rng, SCALE_ASKS)
     if n == 1 and rng.random() < 0.5:
         surface = "a single"
-    t = pick(rng, [
-        "Scale {s} to {n} replicas.", "Set {s} replicas to {n}.", "Scale {s} to {n}.",
-        "Bump {s} up to {n} replicas.", "Bring {s} down to {n} replicas.", "Run {n} replicas of {s}.",
-        "I need {n} instances of {s}.", "Set the replica count of {s} to {n}.", "scale deployment {s} {n}",
-        "Can you scale {s} out to {n} pods?", "Please resize {s} to {n} replicas.", "{s}: {n} replicas please.",
-        "Give {s} {n} replicas.", "Let's have {n} pods for {s}.", "Change {s} to {n} replicas.",
-        "Scale down {s} to {n}.", "Scale up {s} to {n} replicas.",
-    ])
+        t = t.replace("{n} replicas", "{n} replica").replace("{n} instances", "{n} instance").replace("{n} pods", "{n} pod")
     style = new_style(rng)
     text = wrap(render(t, {"s": svc_ref(rng, s), "n": surface}, rng, style), rng, DEVOPS_CONTEXT)
     return text, {"name": s, "replicas": n}
@@ -442,136 +528,208 @@ def gen_scale_deployment(rng):
 
 LOG_TERMS = ["timeout", "connection refused", "OOMKilled", "deadlock", "NullPointerException", "503",
              "panic", "TLS handshake", "rate limit", "disk full", "retry", "segfault", "unauthorized",
-             "invoice-{n}", "user {n}", "order {n}", "slow query", "circuit open", "ECONNRESET", "failed to bind"]
+             "invoice-{n}", "user {n}", "order {n}", "slow query", "circuit open", "ECONNRESET", "failed to bind",
+             "Kafka", "Postgres", "cert expired", "404", "stack overflow", "token invalid", "job-{n}"]
 
 
 def duration(rng):
     r = rng.random()
-    if r < 0.5:
-        m = rng.choice([5, 10, 15, 20, 30, 45, 60, 90, 120, 240, rng.randint(1, 600)])
+    if r < 0.4:
+        m = rng.choice([5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 120, 180, 240, rng.randint(1, 600)])
         return m, pick(rng, ["last {m} minutes", "past {m} minutes", "last {m} min", "previous {m} minutes",
-                             "last {m} mins"]).format(m=m)
-    if r < 0.85:
+                             "last {m} mins", "past {m} mins"]).format(m=m)
+    if r < 0.88:
         h = rng.randint(1, 24)
         if h == 1:
-            return 60, pick(rng, ["last hour", "past hour", "last 1 hour"])
-        return h * 60, pick(rng, ["last {h} hours", "past {h} hours", "previous {h} hours", "last {h}h"]).format(h=h)
+            return 60, pick(rng, ["last hour", "past hour", "last 1 hour", "previous hour"])
+        return h * 60, pick(rng, ["last {h} hours", "past {h} hours", "previous {h} hours", "last {h}h",
+                                  "past {h}h"]).format(h=h)
     return pick(rng, [(30, "last half hour"), (30, "past half an hour"), (1440, "last day"),
-                      (1440, "last 24 hours"), (1440, "past day"), (15, "last quarter of an hour")])
+                      (1440, "last 24 hours"), (1440, "past day"), (15, "last quarter of an hour"),
+                      (1440, "past 24 hours")])
 
 
-LEVEL_CUES = {"error": ["error", "errors", "error-level", "ERROR"], "warn": ["warn", "warnings", "warning-level", "WARN"],
-              "info": ["info", "info-level", "INFO"], "debug": ["debug", "debug-level", "DEBUG"]}
+LEVEL_WORDS = {"error": ["error", "error-level", "ERROR"], "warn": ["warn", "warning", "warning-level", "WARN"],
+               "info": ["info", "info-level", "INFO"], "debug": ["debug", "debug-level", "DEBUG"]}
+LEVEL_TAILS = {"error": ["Errors only.", "Only errors.", "Just the errors.", "Error level only."],
+               "warn": ["Warnings only.", "Only warnings.", "Warn level.", "Just warnings."],
+               "info": ["Info level.", "Only info messages.", "Info-level only."],
+               "debug": ["Debug level.", "Include debug output.", "Debug only."]}
+LOG_ASKS = [
+    "Show me {lv}logs from {s} for the {d}.", "Query {lv}logs of {s} for the {d}.", "Search {s} {lv}logs from the {d}.",
+    "Pull the {d} of {s} {lv}logs.", "Get {lv}logs for {s}, {d}.", "{s} {lv}logs, {d}",
+    "Can you grab the {lv}log lines from {s} over the {d}?", "Check {s} {lv}logs in the {d}.",
+    "I need {lv}logs from {s} covering the {d}.", "Tail {s} {lv}logs for the {d}.",
+    "What did {s} log over the {d}?", "Pull up {s}'s {lv}logs from the {d}.",
+    "Give me the {lv}log output of {s} for the {d}.", "Look through {s} {lv}logs over the {d}.",
+    "Scan {s} {lv}logs from the {d}.", "Print the {lv}log lines {s} wrote in the {d}.",
+]
+LOG_LEVEL_ASKS = {
+    "error": ["Show me errors from {s} in the {d}.", "Any errors from {s} over the {d}?",
+              "What errors did {s} throw in the {d}?"],
+    "warn": ["Any warnings from {s} in the {d}?", "What warnings did {s} print over the {d}?"],
+    "debug": ["Show the debug messages of {s} for the {d}.", "Give me debug lines from {s}, {d}."],
+    "info": ["Show info messages from {s} in the {d}.", "What info-level lines did {s} write in the {d}?"],
+}
 
 
 def gen_query_logs(rng):
     s = service(rng)
     minutes, dur = duration(rng)
     args = {"service": s, "since_minutes": minutes}
-    level = pick(rng, list(LEVEL_CUES)) if rng.random() < 0.5 else None
+    level = pick(rng, list(LEVEL_WORDS)) if rng.random() < 0.5 else None
     term = pick(rng, LOG_TERMS).format(n=rng.randint(100, 99999)) if rng.random() < 0.45 else None
-    lv = f"{pick(rng, LEVEL_CUES[level])} " if level else ""
-    t = pick(rng, [
-        "Show me {lv}logs from {s} for the {d}.", "Query {lv}logs of {s} for the {d}.",
-        "Search {s} {lv}logs from the {d}.", "What did {s} log in the {d}?",
-        "Pull the {d} of {s} {lv}logs.", "Get {lv}logs for {s}, {d}.", "{s} {lv}logs, {d}",
-        "Can you grab the {lv}log lines from {s} over the {d}?", "Check {s} {lv}logs in the {d}.",
-        "I need {lv}logs from {s} covering the {d}.",
-    ])
-    text = render(t, {"lv": lv, "s": svc_ref(rng, s), "d": dur}, rng, new_style(rng))
-    if level:
+    style = new_style(rng)
+    v = {"s": svc_ref(rng, s), "d": dur, "lv": ""}
+    tail = ""
+    if level is None:
+        t = pick(rng, LOG_ASKS)
+    else:
+        r = rng.random()
+        if r < 0.35:
+            t = pick(rng, LOG_LEVEL_ASKS[level])
+        elif r < 0.75:
+            t = pick(rng, LOG_ASKS)
+            v["lv"] = pick(rng, LEVEL_WORDS[level]) + " "
+        else:
+            t = pick(rng, LOG_ASKS)
+            tail = " " + pick(rng, LEVEL_TAILS[level])
         args["level"] = level
+    text = render(t, v, rng, style)
     if term:
-        q = pick(rng, ["{t}", "{t}", "'{t}'", '"{t}"'])
-        text = text.rstrip(".?") + render(pick(rng, [" mentioning {t}.", " containing {t}.", " that include {t}.",
-                                                     " matching {t}.", " with {t} in them.", ", filter on {t}."]),
-                                          {"t": q.format(t=term)}, rng, {"lower": False, "typos": False})
+        q = pick(rng, ["{t}", "{t}", "{t}", "'{t}'", '"{t}"'])
+        text = text.rstrip(".?") + render(pick(rng, [
+            " mentioning {t}.", " containing {t}.", " that include {t}.", " matching {t}.", " with {t} in them.",
+            ", filter on {t}.", " that mention {t}?", " containing the string {t}.", " where the text has {t}.",
+            " - look for {t}.", " and search for {t}."]), {"t": q.format(t=term)}, rng, {"lower": False, "typos": False})
         args["contains"] = term
+    text += tail
     return wrap(text, rng, DEVOPS_CONTEXT), args
 
 
-INCIDENTS = ["checkout is returning 500s", "card payments are failing in the EU", "the primary database is down",
-             "login is broken for all users", "the nightly ETL job failed", "Kafka lag is above one hour",
+INCIDENTS = ["checkout is returning 500s", "card payments are failing in the EU", "the main Postgres cluster is unreachable",
+             "login is broken for all users", "the hourly export job crashed", "Kafka lag is above one hour",
              "disk is full on the log cluster", "latency on the API doubled", "payouts are stuck",
              "DNS is failing in us-east", "the certificate on the edge expired", "search returns no results",
              "the data warehouse load is late", "refunds are not being processed", "pods are crash looping",
              "memory usage is climbing on every node", "the message queue is backing up",
-             "fraud checks are timing out", "dashboards show stale data", "webhooks are not delivered"]
-SEV_SURFACE = {"sev1": ["sev1", "SEV1", "sev-1", "severity 1", "Sev 1"], "sev2": ["sev2", "SEV2", "sev-2", "severity 2", "Sev 2"],
-               "sev3": ["sev3", "SEV3", "sev-3", "severity 3", "Sev 3"]}
+             "fraud checks are timing out", "dashboards show stale data", "webhooks are not delivered",
+             "Postgres replication is lagging by 20 minutes", "every Mastercard transaction is declined",
+             "the Kubernetes API server is unreachable", "S3 uploads fail with 403", "Redis is evicting hot keys",
+             "yesterday's billing export is missing rows", "the ingestion pipeline dropped 10% of events",
+             "TLS handshakes fail for mobile clients", "three nodes went NotReady", "Spark jobs are stuck in the queue"]
+SEV_SURFACE = {"sev1": ["sev1", "SEV1", "sev-1", "severity 1", "Sev 1", "SEV-1"],
+               "sev2": ["sev2", "SEV2", "sev-2", "severity 2", "Sev 2", "SEV-2"],
+               "sev3": ["sev3", "SEV3", "sev-3", "severity 3", "Sev 3", "SEV-3"]}
+PAGE_ASKS = [
+    "Page {t}, {v}: {s}.", "Page the {t} on-call ({v}): {s}.", "{v} - page {t}: {s}.", "Wake up {t}, {v}, {s}.",
+    "Please page {t} with {v}. {s}.", "Page {t}. Severity {v}. Summary: {s}.", "{S} - page {t} at {v}.",
+    "Get {t} on the phone, {v}: {s}.", "Alert {t} on-call, {v}, {s}.", "Page {t} ({v}) - {s}.",
+    "Open a {v} page for {t}: {s}.", "Notify {t} on-call, it's {v}: {s}.", "Ping the {t} on-call, {v}: {s}.",
+    "Escalate to the {t} on-call, {v}: {s}.", "Wake the {t} on-call: {v}, {s}.", "Incident for {t}, {v}: {s}.",
+    "We need {t} on call now, {v}: {s}.", "{S}. Page {t}, {v}.", "Call out the {t} on-call for a {v}: {s}.",
+    "{V} incident, {t} team: {S}", "Send a {v} alert to {t}: {s}.", "{t} on-call please, {v}. {S}.",
+]
 
 
 def gen_page_oncall(rng):
     team = pick(rng, ["platform", "data", "payments"])
     sev = pick(rng, ["sev1", "sev2", "sev3"])
     summary = pick(rng, INCIDENTS)
-    use_cap = rng.random() < 0.3
-    v = {"t": pick(rng, [team, team, f"the {team} team", f"{team} on-call"]), "v": pick(rng, SEV_SURFACE[sev]),
-         "s": cap(summary) if use_cap else summary}
-    t = pick(rng, [
-        "Page {t}, {v}: {s}.", "Page the {t} on-call ({v}): {s}.", "{v} - page {t}: {s}.",
-        "Wake up {t}, {v}, {s}.", "Please page {t} with {v}. {s}.", "Page {t}. Severity {v}. Summary: {s}.",
-        "{s} - page {t} at {v}.", "Get {t} on the phone, {v}: {s}.", "Alert {t} on-call, {v}, {s}.",
-        "Page {t} ({v}) - {s}.", "Raise a {v} page for {t}: {s}.", "{v} for {t}: {s}",
-    ])
+    t = pick(rng, PAGE_ASKS)
+    vs = pick(rng, SEV_SURFACE[sev])
+    v = {"t": team, "v": vs, "V": vs.upper(), "s": summary, "S": cap(summary)}
+    if "{t} on" not in t and "{t} team" not in t and rng.random() < 0.3:
+        v["t"] = pick(rng, [f"the {team} team", f"{team} on-call", f"the {team} on-call"])
     text = wrap(render(t, v, rng, new_style(rng)), rng)
-    return text, {"team": team, "severity": sev, "summary": v["s"]}
+    return text, {"team": team, "severity": sev, "summary": cap(summary) if "{S}" in t else summary}
 
 
 TICKET_TITLES = ["Upgrade Redis to 7.2", "Flaky test in payments pipeline", "Add alerting on disk usage",
                  "Rotate API keys for billing", "Investigate slow queries on orders db", "Remove unused feature flags",
-                 "Document the deploy process", "Migrate cron jobs to Kubernetes", "Fix memory leak in image-resizer",
+                 "Document the deploy process", "Migrate cron jobs to Kubernetes", "Fix memory leak in thumbnailer",
                  "Clean up old S3 buckets", "Add retries to webhook sender", "Review firewall rules",
                  "Set up staging for search", "Bump Go version in CI", "Write runbook for Kafka outages",
                  "Reduce log noise in auth", "Tune autoscaling for web-frontend", "Audit admin access",
-                 "Split the monolith config", "Add dashboards for queue depth"]
+                 "Split the monolith config", "Add dashboards for queue depth", "Renew the wildcard certificate",
+                 "Replace the legacy cron host", "Move secrets to the vault", "Investigate packet loss in eu-west",
+                 "Deprecate the v1 search endpoint", "Add tracing to checkout", "Archive old Grafana dashboards",
+                 "Load test the new payment flow", "Automate the database failover drill",
+                 "Update the on-call rota for December", "Patch OpenSSL on the bastion hosts"]
 LABELS = ["bug", "infra", "ops", "security", "tech-debt", "database", "ci", "monitoring", "docs", "urgent",
-          "networking", "storage", "follow-up", "cleanup", "performance"]
+          "networking", "storage", "follow-up", "cleanup", "performance", "postmortem", "maintenance", "kubernetes"]
 PEOPLE = ["alice", "bob", "maria", "sam", "priya", "chen", "omar", "lena", "j.smith", "team-sre", "dev-team-a",
-          "kofi", "ines", "noah", "yuki"]
+          "kofi", "ines", "noah", "yuki", "dev-team-c", "platform-team", "r.garcia", "tom"]
+TICKET_ASKS = ["Create a ticket: {t}.", "Open a ticket titled {t}.", "File a ticket for {t}.", "New ticket: {t}",
+               "Please open a ticket - {t}.", "Can you create a ticket called {t}?", "Track this in a ticket: {t}.",
+               "Make a ticket with the title {t}.", "Ticket: {t}.", "Open an issue: {t}.", "Log a ticket: {t}.",
+               "Raise a ticket: {t}.", "Could you file a ticket titled {t}?", "Open a tracking ticket: {t}.",
+               "Please log an issue titled {t}.", "Add a ticket to the backlog: {t}.", "Create a task: {t}.",
+               "File an issue: {t}.", "Start a ticket named {t}.", "Write up a ticket: {t}."]
+LABEL_ASKS_MANY = [" Labels: {l}.", " Tag it {l}.", " Add the labels {l}.", " Label it {l}.", ", labelled {l}.",
+                   " and tag it {l}.", ", labels {l}.", " with labels {l}.", " Tags: {l}."]
+LABEL_ASKS_ONE = [" Label: {l}.", " Tag it {l}.", " with the {l} label.", ", label {l}.", " Add the {l} label.",
+                  ", tagged {l}."]
+ASSIGN_ASKS = [" Assign it to {p}.", " Assignee: {p}.", " Give it to {p}.", " Owner {p}.", ", assign to {p}.",
+               ", owner {p}.", " Assign {p}.", " and assign it to {p}.", ", for {p}."]
 
 
 def gen_create_ticket(rng):
     title = pick(rng, TICKET_TITLES)
     if rng.random() < 0.3:
         title = title[0].lower() + title[1:]
-    t = pick(rng, ["Create a ticket: {t}.", "Open a ticket titled {t}.", "File a ticket for {t}.",
-                   "New ticket: {t}", "Please open a ticket - {t}.", "Can you create a ticket called {t}?",
-                   "Track this in a ticket: {t}.", "Make a ticket with the title {t}.", "Ticket: {t}.",
-                   "Open an issue: {t}.", "Log a ticket to {t}." if title[0].islower() else "Log a ticket: {t}."])
     style = new_style(rng)
-    text = render(t, {"t": title}, rng, style)
+    text = render(pick(rng, TICKET_ASKS), {"t": title}, rng, style)
     args = {"title": title}
-    if rng.random() < 0.4:
-        labels = rng.sample(LABELS, rng.randint(1, 3))
-        joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + pick(rng, [" and ", ", "]) + labels[-1]
-        text += render(pick(rng, [" Labels: {l}.", " Tag it {l}.", " Add the labels {l}.", " Label it {l}."]),
-                       {"l": joined}, rng, style)
+    if rng.random() < 0.35:
+        labels = rng.sample(LABELS, rng.choice([1, 1, 2, 2, 3]))
+        if len(labels) == 1:
+            tail, joined = pick(rng, LABEL_ASKS_ONE), labels[0]
+        else:
+            tail = pick(rng, LABEL_ASKS_MANY)
+            joined = ", ".join(labels[:-1]) + pick(rng, [" and ", ", "]) + labels[-1]
+        text = text.rstrip(".") + render(tail, {"l": joined}, rng, style) if tail.startswith((",", " with", " and")) \
+            else text + render(tail, {"l": joined}, rng, style)
         args["labels"] = labels
-    if rng.random() < 0.4:
+    if rng.random() < 0.35:
         who = pick(rng, PEOPLE)
-        text += render(pick(rng, [" Assign it to {p}.", " Assignee: {p}.", " Give it to {p}.", " Owner {p}."]),
-                       {"p": who}, rng, style)
+        tail = pick(rng, ASSIGN_ASKS)
+        text = (text.rstrip(".") + render(tail, {"p": who}, rng, style)) if tail.startswith((",", " and")) \
+            else text + render(tail, {"p": who}, rng, style)
         args["assignee"] = who
     return wrap(text, rng, DEVOPS_CONTEXT), args
 
 
 DEVOPS_NO_TOOL = {
-    "greeting, no action needed": ["Hi all", "Morning!", "hey, anyone around?", "Hello!", "Good evening folks"],
-    "thanks, no action needed": ["Thanks, all good now.", "Cheers, that worked!", "ty!", "Great, thanks."],
+    "greeting, no action needed": ["Hi all", "Morning!", "hey, anyone around?", "Hello!", "Good evening folks",
+                                   "Good morning all, hope the weekend was quiet", "Happy Friday everyone"],
+    "thanks, no action needed": ["Thanks, all good now.", "Cheers, that worked!", "ty!", "Great, thanks.",
+                                 "That did the trick, thank you", "Nice work, thanks all."],
     "question, answer directly": ["What does sev1 mean?", "How do I tail logs with kubectl?",
+                                  "When should I use sev1 instead of sev2?", "How do I restart a pod myself?",
+                                  "Which team owns {s}?", "How long do we keep logs?", "Why is {s} so slow lately?",
+                                  "What is the on-call rotation?", "Who's covering on-call for payments tonight?",
+                                  "How do replicas work in Kubernetes?", "Can you explain what the force flag does?",
+                                  "Is there a dashboard for {s} logs?", "What severity should a login outage be?",
                                   "What is a deployment?", "Why do pods get OOMKilled?",
                                   "What's our SLA for the API?", "Who owns the billing service?",
                                   "How many teams do we have on call?", "What's the difference between restart and redeploy?",
                                   "Where is the runbook for Kafka?", "When is the next maintenance window?"],
     "missing service": ["Restart the service.", "Can you check if it's up?", "Restart it please.",
-                        "Is the service healthy?", "Show me the logs.", "Bounce it."],
-    "missing replicas": ["Scale up {s}.", "Scale {s} down.", "Add more replicas to {s}.", "{s} needs more pods."],
+                        "Is the service healthy?", "Show me the logs.", "Bounce it.", "Health check please.",
+                        "Can you restart that thing again?", "Show me error logs from the last hour.",
+                        "Is it down again?"],
+    "missing replicas": ["Scale up {s}.", "Scale {s} down.", "Add more replicas to {s}.", "{s} needs more pods.",
+                         "Scale up the {s} deployment.", "Give {s} more capacity."],
     "no tool for that action": ["Roll back {s} to the previous version.", "Delete the {s} deployment.",
                                 "Deploy {s} to production.", "Rotate the credentials for {s}.",
                                 "Create a new database for {s}.", "Merge the pull request for {s}.",
                                 "Run the migrations on {s}.", "Drain node worker-7.", "Open port 8443 on the firewall.",
-                                "Add a user account for the new intern.", "Renew the TLS certificate for {s}."],
+                                "Add a user account for the new intern.", "Renew the TLS certificate for {s}.",
+                                "Change the API token of {s}.", "Revert {s} to yesterday's build.",
+                                "Remove the preview environment for {s}.", "Take a backup of the {s} database.",
+                                "Reset the admin password.", "Flush the cache of {s}.", "Upgrade {s} to the latest version.",
+                                "Close ticket OPS-{n}.", "Silence the disk alerts for an hour."],
 }
 
 # --------------------------------------------------------------------------
@@ -587,7 +745,7 @@ GENERATORS = {
 def gen_no_tool(rng, tool_names):
     pool = SUPPORT_NO_TOOL if "track_order" in tool_names else DEVOPS_NO_TOOL
     reason = pick(rng, list(pool))
-    text = pick(rng, pool[reason]).format(o=order_id(rng), s=service(rng))
+    text = pick(rng, pool[reason]).format(o=order_id(rng), s=service(rng), n=rng.randint(100, 9999))
     style = new_style(rng)
     if style["lower"]:
         text = text.lower() if "{" not in text else text

@@ -165,16 +165,22 @@ def main():
             print(f"step {step}/{total_steps} epoch {step / steps_per_epoch:.2f} loss {loss.item():.4f} "
                   f"lr {lr_at(step - 1):.2e} {elapsed:.0f}s", flush=True)
 
-    train_seconds = time.time() - t_train
+        if step % steps_per_epoch == 0 or step == total_steps:  # checkpoint at every epoch end
+            save(model, args, log, steps_per_epoch, total_steps, step, time.time() - t_train, t_start,
+                 len(examples), n_tokens, n_target, len(prefix), mismatches)
+
+
+def save(model, args, log, steps_per_epoch, total_steps, step, train_seconds, t_start, n_rows, n_tokens, n_target,
+         n_prefix, mismatches):
     os.makedirs(args.out, exist_ok=True)
     model.save_pretrained(args.out)
     fix_config(os.path.join(args.out, "adapter_config.json"))
     last = [e["loss"] for e in log[-steps_per_epoch:]]
-    info = {"catalogue": args.catalogue, "rows": len(examples), "rows_file": os.path.relpath(args.rows, common.ROOT),
-            "tokens_per_epoch": n_tokens, "trained_tokens_per_epoch": n_target, "shared_prefix_tokens": len(prefix),
+    info = {"catalogue": args.catalogue, "rows": n_rows, "rows_file": os.path.relpath(args.rows, common.ROOT),
+            "tokens_per_epoch": n_tokens, "trained_tokens_per_epoch": n_target, "shared_prefix_tokens": n_prefix,
             "r": args.r, "lora_alpha": args.alpha, "lora_dropout": args.dropout, "target_modules": args.targets.split(","),
-            "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "warmup_steps": args.warmup, "schedule": "cosine",
-            "optimizer": "AdamW (weight_decay 0, grad clip 1.0)", "steps": total_steps, "seed": args.seed,
+            "epochs": args.epochs, "epochs_done": round(step / steps_per_epoch, 2), "batch": args.batch, "lr": args.lr, "warmup_steps": args.warmup, "schedule": "cosine",
+            "optimizer": "AdamW (weight_decay 0, grad clip 1.0)", "steps": total_steps, "steps_done": step, "seed": args.seed,
             "threads": args.threads, "bf16_autocast": args.bf16, "train_seconds": round(train_seconds, 1),
             "total_seconds": round(time.time() - t_start, 1),
             "final_loss_last_epoch_mean": round(sum(last) / len(last), 5), "final_step_loss": log[-1]["loss"],
