@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Reference first-step logits for the Swift engine's adapter support, computed independently with torch.
+
+    nice -n 10 training/.venv/bin/python training/reference_logits.py
+
+For 4 support requests (ids from `toolrouter render-prompt`), runs a plain full forward pass in
+float64 over the GGUF-dequantised base (Hugging Face layout: transformers undoes the GGUF q/k RoPE
+row permutation), once with the PEFT adapter applied unmerged (y = Wx + alpha/r * B(Ax)) and once
+without, and writes the 20 largest logits of the step after the prompt:
+
+    training/reference/support-adapter-logits.json
+    training/reference/base-logits.json
+
+The base file calibrates the comparison: the engine's base logits vs this file show the tolerance
+its own arithmetic needs, and the adapter file should then agree within about the same tolerance.
+"""
+import argparse
+import hashlib
+import json
+import os
+
+import torch
+
+import common
+
+PROMPTS = [
+    "Where is my order ORD-55821? It was supposed to arrive yesterday.",
+    "I want a refund for order ORD-1234, the kettle arrived broken.",
+    "Please send order ORD-77340012 to 12 Rue de la Paix, 75002 Paris, France instead.",
+    "Hi! Thanks for the quick help last week.",
+]
+
+
+def first_step(model, ids, k):
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids])).logits[0, -1]
+    top = torch.topk(logits, k)
+    f32 = logits.to(torch.float32).numpy().astype("<f4").tobytes()
+    return {"prompt_ids": ids,
+            "top": [[int(i), round(float(v), 5)] for v, i in zip(top.values, top.indices)],
+            "logits_sha": hashlib.sha256(f32).hexdigest(),
+            "logits_stats": {"mean": round(float(logits.mean()), 5), "std": round(float(logits.std()), 5),
+                             "max": round(float(logits.max()), 5), "min": round(float(logits.min()), 5)}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--adapter", default="adapters/support")
+    ap.add_argument("--out-dir", default="training/reference")
+    ap.add_argument("--top", type=int, default=20)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(os.path.join(common.ROOT, args.out_dir), exist_ok=True)
+    ids = common.render_prompts(common.catalogue_path("support"), PROMPTS)
+    tok, model = common.load_base()
+    model = model.to(torch.float64).eval()
+    common_fields = {
+        "model": common.MODEL_FILE, "catalogue": "examples/catalogues/support.tools.json",
+        "prompts": PROMPTS, "dtype": "float64 forward on float32-dequantised GGUF weights",
+        "logits_sha": "sha256 of the full first-step logits as little-endian float32 (bookkeeping only; no engine matches it bit for bit)",
+        "note": ("Hugging Face weight layout: q/k rows are in rotate-half order, so an engine using the GGUF (interleaved) "
+                 "layout must permute the q_proj/k_proj lora_B rows per head ([heads, 2, head/2] -> swap the middle axes) "
+                 "before use; v/o/MLP need nothing."),
+    }
+    base_rows = [first_step(model, x, args.top) for x in ids]
+    with open(os.path.join(common.ROOT, args.out_dir, "base-logits.json"), "w") as f:
+        json.dump({"adapter": None, **common_fields, "rows": base_rows}, f, indent=1)
+
+    from peft import PeftModel
+    model = PeftModel.from_pretrained(model, os.path.join(common.ROOT, args.adapter)).to(torch.float64).eval()
+    cfg = json.load(open(os.path.join(common.ROOT, args.adapter, "adapter_config.json")))
+    rows = [first_step(model, x, args.top) for x in ids]
+    with open(os.path.join(common.ROOT, args.out_dir, "support-adapter-logits.json"), "w") as f:
+        json.dump({"adapter": args.adapter, **common_fields,
+                   "lora": {k: cfg[k] for k in ("r", "lora_alpha", "target_modules", "use_rslora")},
+                   "rows": rows}, f, indent=1)
+    for b, a in zip(base_rows, rows):
+        print(f"{len(a['prompt_ids'])} ids  base top {b['top'][0]} ({tok.decode([b['top'][0][0]])!r})  "
+              f"adapter top {a['top'][0]} ({tok.decode([a['top'][0][0]])!r})")
+
+
+if __name__ == "__main__":
+    main()
