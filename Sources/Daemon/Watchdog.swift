@@ -32,22 +32,28 @@ public struct WorkerProbe: Sendable {
 }
 
 /// The tick-by-tick verdict: healthy when idle, or when the progress counter moved since the last tick.
+/// A worker that was idle at the previous tick gets one tick of grace (a request queued a moment ago
+/// has not had the time to move the counter), so only a worker busy across a whole tick without
+/// progress is unhealthy.
 public struct ProgressCheck: Sendable, Equatable {
     /// The counter seen at the previous tick (nil before the first).
     public private(set) var lastProgress: Int?
+    /// Whether the worker was busy at the previous tick.
+    public private(set) var wasBusy = false
 
     /// A check with no history (its first tick is healthy).
     public init() {}
 
     /// Records this tick's reading and says whether the worker is healthy.
     public mutating func isHealthy(busy: Bool, progress: Int) -> Bool {
-        defer { lastProgress = progress }
-        guard busy, let lastProgress else { return true }
+        defer { lastProgress = progress; wasBusy = busy }
+        guard busy, wasBusy, let lastProgress else { return true }
         return progress != lastProgress
     }
 }
 
-/// Sends WATCHDOG=1 every `pingInterval` while the probe says the worker is healthy, and STATUS= whenever
+/// Sends WATCHDOG=1 every `pingInterval` while the probe says the worker is healthy (after a withheld ping
+/// it checks again every quarter interval, so a worker that recovers pings well within the timeout), and STATUS= whenever
 /// the status text changes (checked every `statusInterval` seconds), from one background thread.
 /// Does nothing when notifications are disabled.
 public final class Watchdog: @unchecked Sendable {
@@ -143,8 +149,9 @@ public final class Watchdog: @unchecked Sendable {
             let now = MonotonicClock.now()
             var lines: [String] = []
             if let settings, now >= nextPing {
-                nextPing = now + settings.pingInterval
-                if tick(probe) { lines.append("WATCHDOG=1") }
+                let healthy = tick(probe)
+                nextPing = now + settings.pingInterval / (healthy ? 1 : 4)
+                if healthy { lines.append("WATCHDOG=1") }
             }
             if now >= nextStatus {
                 nextStatus = now + statusInterval

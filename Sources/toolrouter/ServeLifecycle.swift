@@ -214,6 +214,9 @@ struct SystemdSetup {
                                                             "watchdog_s": "\(watchdogSettings.map { "\($0.pingInterval * 2)" } ?? "off")"])
         }
         let watchdog = Watchdog(notifier: notifier, settings: watchdogSettings, logger: logger)
+        do throws(SystemdNotifyError) { try notifier.status("loading the model and catalogues") } catch {
+            logger.warning("systemd notification failed", metadata: ["error": "\(error)"])
+        }
         return SystemdSetup(notifier: notifier, watchdog: watchdog, sockets: sockets, logger: logger)
     }
 
