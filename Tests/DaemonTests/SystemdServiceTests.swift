@@ -71,8 +71,8 @@ private func send(_ client: AgentClient, _ method: String, _ params: JSONValue? 
     return try JSONParser.parse(try client.request(JSONWriter.compact(.object(members)), timeout: 120))
 }
 
-private func routeParams(_ catalogue: String, _ input: String) -> JSONValue {
-    .object([("catalogue", .string(catalogue)), ("input", .string(input))])
+private func routeParams(_ catalogue: String, _ input: String, tool: String? = nil) -> JSONValue {
+    .object([("catalogue", .string(catalogue)), ("input", .string(input))] + (tool.map { [("tool_choice", .string($0))] } ?? []))
 }
 
 /// Clients on their own threads, each sending `route` requests one after another until stopped, and
@@ -161,7 +161,7 @@ extension SocketSuites {
 
             // Requests on the inherited agent socket; a handler on the inherited handlers' socket.
             let client = try daemon.connect()
-            let routed = try send(client, "route", routeParams("devops", "Restart the checkout service, skip draining."))
+            let routed = try send(client, "route", routeParams("devops", "Restart the checkout service, skip draining.", tool: "restart_service"))
             #expect(routed["result"]?["call"]?["tool"]?.stringValue == "restart_service", "\(JSONWriter.compact(routed))")
             let handlers = try ChildProcess(try TestPaths.toolrouterBinary(), ["demo-handlers", "--handler-socket", daemon.handlerPath], log: "handlers")
             defer { handlers.stop() }
@@ -276,7 +276,7 @@ extension SocketSuites {
             #expect(ready.text.contains("STATUS=serving support, devops; "), "\(ready.text)")
             #expect(!ready.text.contains("reload failed"))
             #expect(try send(client, "tools/list")["result"]?["devops"]?.arrayValue?.count == 6)
-            let devops = try send(client, "route", routeParams("devops", "Restart the checkout service, skip draining."))
+            let devops = try send(client, "route", routeParams("devops", "Restart the checkout service, skip draining.", tool: "restart_service"))
             #expect(devops["result"]?["call"]?["tool"]?.stringValue == "restart_service", "\(JSONWriter.compact(devops))")
 
             #expect(load.stop())
