@@ -121,7 +121,6 @@ public final class Watchdog: @unchecked Sendable {
         started = true
         let thread = Thread { [self] in self.loop() }
         thread.name = "toolrouter-watchdog"
-        thread.stackSize = 256 << 10
         thread.start()
     }
 

@@ -213,14 +213,14 @@ extension SocketSuites {
             let server = try await AgentServer.startHandlers(registry: registry, listen: .inherited(InheritedSocket(fd: fd, name: "handlers", path: path)),
                                                              maxLineBytes: 65536)
             #expect(!server.ownsPath)
-            let reply = try await Task.detached {
-                let client = try AgentClient(path: path)
-                return try client.request("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"register\",\"params\":{\"catalogue\":\"support\",\"tools\":[\"track_order\"]}}",
-                                          timeout: 30)
-            }.value
+            // A short blocking exchange (the server runs on its own event loop thread, not on this pool).
+            let client = try AgentClient(path: path)
+            let reply = try client.request("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"register\",\"params\":{\"catalogue\":\"support\",\"tools\":[\"track_order\"]}}",
+                                           timeout: 30)
             #expect(try JSONParser.parse(reply)["result"]?["registered"] == .array([.string("track_order")]))
             #expect(registry.replaceCatalogues([]) == 1, "a reload without the catalogue takes its tools offline")
             #expect(registry.onlineTools.isEmpty)
+            client.disconnect()
             await server.close()
             var info = stat()
             #expect(lstat(path, &info) == 0, "the socket file belongs to the service manager")
