@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Why the agent socket could not be opened.
 public enum ServerError: Error, CustomStringConvertible {
@@ -24,33 +25,62 @@ public enum ServerError: Error, CustomStringConvertible {
     }
 }
 
+/// Where a server listens: a path it binds itself, or a listening socket inherited from the service
+/// manager (socket activation), whose file belongs to the service manager.
+public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// Bind this path (replacing a stale socket file) and give it these permission bits.
+    case path(String, mode: UInt32)
+    /// Adopt this listening descriptor as it is.
+    case inherited(InheritedSocket)
+
+    public var description: String {
+        switch self {
+        case .path(let path, _): return path
+        case .inherited(let socket): return socket.description
+        }
+    }
+}
+
 /// A listening Unix socket (the agent socket, or the handlers' socket).
 public final class AgentServer: Sendable {
-    /// The socket path.
+    /// The socket path (for an inherited socket without one, "fd N").
     public let path: String
+    /// Whether the daemon bound `path` itself (and so removes it on close).
+    public let ownsPath: Bool
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
+    private let requests: RequestTracker?
 
-    private init(path: String, channel: any Channel, group: MultiThreadedEventLoopGroup) {
+    private init(path: String, ownsPath: Bool, channel: any Channel, group: MultiThreadedEventLoopGroup, requests: RequestTracker?) {
         self.path = path
+        self.ownsPath = ownsPath
         self.channel = channel
         self.group = group
+        self.requests = requests
     }
 
     /// Binds `path` (replacing a stale socket file), sets its permission bits to `mode`, and serves `service`
     /// to the peers `access` admits.
     public static func start(service: AgentService, path: String, mode: UInt32, maxLineBytes: Int,
                              access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
-        try await start(path: path, mode: mode, access: access, logger: logger, socketName: "agent") {
-            AgentConnection(service: service, maxLineBytes: maxLineBytes)
+        try await start(service: service, listen: .path(path, mode: mode), maxLineBytes: maxLineBytes, access: access, logger: logger)
+    }
+
+    /// Listens at `listen` (a path to bind, or an inherited socket) and serves `service` to the peers
+    /// `access` admits.
+    public static func start(service: AgentService, listen: ListenAddress, maxLineBytes: Int,
+                             access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
+        let requests = RequestTracker()
+        return try await start(listen: listen, access: access, logger: logger, socketName: "agent", requests: requests) {
+            AgentConnection(service: service, maxLineBytes: maxLineBytes, requests: requests)
         }
     }
 
-    /// Binds `path` and gives every admitted connection the handler `makeHandler` returns, behind a
+    /// Listens at `listen` and gives every admitted connection the handler `makeHandler` returns, behind a
     /// `ConnectionGate` that checks the peer and the connection count.
-    static func start(path: String, mode: UInt32, access: AccessPolicy, logger: Logger, socketName: String,
+    static func start(listen: ListenAddress, access: AccessPolicy, logger: Logger, socketName: String, requests: RequestTracker? = nil,
                       makeHandler: @escaping @Sendable () -> any ChannelInboundHandler) async throws -> AgentServer {
-        try removeStaleSocket(at: path)
+        if case .path(let path, _) = listen { try removeStaleSocket(at: path) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let count = ConnectionCount()
         let bootstrap = ServerBootstrap(group: group)
@@ -62,24 +92,51 @@ public final class AgentServer: Sendable {
                 }
             }
         let channel: any Channel
-        do { channel = try await bootstrap.bind(unixDomainSocketPath: path).get() } catch {
-            try? await group.shutdownGracefully()
-            throw ServerError.bind(path: path, reason: "\(error)")
+        switch listen {
+        case .inherited(let socket):
+            let name = socket.path ?? "fd \(socket.fd)"
+            do { channel = try await bootstrap.withBoundSocket(socket.fd).get() } catch {
+                try? await group.shutdownGracefully()
+                throw ServerError.bind(path: name, reason: "cannot adopt the inherited socket: \(error)")
+            }
+            return AgentServer(path: name, ownsPath: false, channel: channel, group: group, requests: requests)
+        case .path(let path, let mode):
+            do { channel = try await bootstrap.bind(unixDomainSocketPath: path).get() } catch {
+                try? await group.shutdownGracefully()
+                throw ServerError.bind(path: path, reason: "\(error)")
+            }
+            guard chmod(path, mode_t(mode)) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? await channel.close()
+                try? await group.shutdownGracefully()
+                throw ServerError.bind(path: path, reason: "chmod: \(reason)")
+            }
+            return AgentServer(path: path, ownsPath: true, channel: channel, group: group, requests: requests)
         }
-        guard chmod(path, mode_t(mode)) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? await channel.close()
-            try? await group.shutdownGracefully()
-            throw ServerError.bind(path: path, reason: "chmod: \(reason)")
-        }
-        return AgentServer(path: path, channel: channel, group: group)
     }
 
-    /// Stops listening and closes every connection.
+    /// Stops accepting connections; open connections stay and their requests are still answered. An
+    /// inherited socket stays open in the service manager, which keeps new connections for the next start.
+    public func stopAccepting() async {
+        try? await channel.close()
+    }
+
+    /// Requests read from agent connections whose answers are not written yet.
+    public var requestsInFlight: Int { requests?.count ?? 0 }
+
+    /// Waits until every request read so far has been answered, or `timeout` seconds; the number still
+    /// unanswered.
+    public func waitForRequests(timeout: Double) async -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        while requestsInFlight > 0 && Date() < deadline { try? await Task.sleep(nanoseconds: 5_000_000) }
+        return requestsInFlight
+    }
+
+    /// Stops listening and closes every connection; removes the socket file if the daemon bound it.
     public func close() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
-        unlink(path)
+        if ownsPath { unlink(path) }
     }
 
     private static func removeStaleSocket(at path: String) throws {
@@ -120,6 +177,15 @@ private final class InFlight: @unchecked Sendable {
     }
 }
 
+/// Requests of all connections of one agent socket that were read and are not answered yet (a stopping
+/// daemon waits for them before it closes the connections).
+final class RequestTracker: Sendable {
+    private let value = Atomic<Int>(0)
+    func begin() { value.add(1, ordering: .relaxed) }
+    func end() { value.subtract(1, ordering: .relaxed) }
+    var count: Int { value.load(ordering: .relaxed) }
+}
+
 /// One agent connection.
 private final class AgentConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -127,6 +193,7 @@ private final class AgentConnection: ChannelInboundHandler {
 
     private let service: AgentService
     private let maxLineBytes: Int
+    private let requests: RequestTracker
     private var framer: LineFramer
     private let inFlight = InFlight()
     /// Whether the channel is being read (autoRead); only touched on the event loop.
@@ -134,9 +201,10 @@ private final class AgentConnection: ChannelInboundHandler {
     /// Requests one connection may have running at once before it stops being read.
     static let maxInFlight = 32
 
-    init(service: AgentService, maxLineBytes: Int) {
+    init(service: AgentService, maxLineBytes: Int, requests: RequestTracker) {
         self.service = service
         self.maxLineBytes = maxLineBytes
+        self.requests = requests
         self.framer = LineFramer(maxLineBytes: maxLineBytes)
     }
 
@@ -148,15 +216,20 @@ private final class AgentConnection: ChannelInboundHandler {
             case .tooLong(let count):
                 channel.writeAndFlush(ByteBuffer(bytes: service.tooLong(byteCount: count, limit: maxLineBytes)), promise: nil)
             case .line(let line):
-                let service = self.service, inFlight = self.inFlight
+                let service = self.service, inFlight = self.inFlight, requests = self.requests
+                requests.begin()
                 inFlight.add { id in
                     Task {
                         defer {
                             inFlight.finish(id)
+                            requests.end()
                             channel.pipeline.fireUserInboundEventTriggered(RequestFinished())
                         }
                         guard let response = await service.respond(to: line), !Task.isCancelled else { return }
-                        channel.writeAndFlush(ByteBuffer(bytes: response), promise: nil)
+                        // Counted until written, so a stopping daemon does not close the connection under it.
+                        let written = channel.eventLoop.makePromise(of: Void.self)
+                        channel.writeAndFlush(ByteBuffer(bytes: response), promise: written)
+                        try? await written.futureResult.get()
                     }
                 }
             }

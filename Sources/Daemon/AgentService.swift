@@ -21,8 +21,9 @@ final class ServiceCounters: Sendable {
 public final class AgentService: Sendable {
     /// The worker that owns the model.
     public let worker: RouteWorker
-    /// Catalogues by name, in load order (for `tools/list` and catalogue checks).
-    public let catalogues: [(name: String, catalogue: ToolCatalogue)]
+    /// Catalogues by name, in load order (for `tools/list` and catalogue checks); replaced whole by a reload.
+    public var catalogues: [(name: String, catalogue: ToolCatalogue)] { catalogueList.withLock { $0 } }
+    let catalogueList: Mutex<[(name: String, catalogue: ToolCatalogue)]>
     /// Deadline for requests that name none.
     public let defaultDeadlineMs: Int
     /// The tool handlers `call` dispatches to (nil: no handler socket, every call answers `no handler`).
@@ -41,7 +42,7 @@ public final class AgentService: Sendable {
     public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int,
                 handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000, logger: Logger = Logger(label: "toolrouter")) {
         self.worker = worker
-        self.catalogues = catalogues
+        self.catalogueList = Mutex(catalogues)
         self.defaultDeadlineMs = defaultDeadlineMs
         self.handlers = handlers
         self.handlerTimeoutMs = handlerTimeoutMs

@@ -19,7 +19,7 @@ public final class HandlerRegistry: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private let catalogues: [String: ToolCatalogue]
+    private var catalogues: [String: ToolCatalogue]              // replaced by a reload
     private var handlers: [Int: Handler] = [:]                    // by connection id
     private var pending: [Int: (connection: Int, resume: @Sendable (Result<JSONValue, RPCError>) -> Void)] = [:]
     private var nextCall = 1
@@ -46,8 +46,11 @@ public final class HandlerRegistry: @unchecked Sendable {
     /// Registers connection `id` for `tools` of `catalogue`; refuses unknown catalogues and tools by name.
     func register(connection id: Int, channel: any Channel, params: JSONValue?) -> Result<JSONValue, RPCError> {
         guard let name = params?["catalogue"]?.stringValue else { return .failure(.invalidParams(field: "catalogue", "expected a string")) }
-        guard let catalogue = catalogues[name] else {
-            return .failure(RPCError(.unknownCatalogue, "unknown catalogue '\(name)'; loaded: \(catalogues.keys.sorted().joined(separator: ", "))"))
+        lock.lock()
+        let known = catalogues
+        lock.unlock()
+        guard let catalogue = known[name] else {
+            return .failure(RPCError(.unknownCatalogue, "unknown catalogue '\(name)'; loaded: \(known.keys.sorted().joined(separator: ", "))"))
         }
         guard let list = params?["tools"]?.arrayValue, !list.isEmpty else { return .failure(.invalidParams(field: "tools", "expected a non-empty array of tool names")) }
         var tools: Set<String> = []
@@ -61,6 +64,25 @@ public final class HandlerRegistry: @unchecked Sendable {
         handlers[id] = Handler(channel: channel, catalogue: name, tools: tools)
         lock.unlock()
         return .success(.object([("registered", .array(tools.sorted().map { .string($0) }))]))
+    }
+
+    /// Serves `catalogues` from now on (a reload). Registered handlers keep the tools their catalogue
+    /// still has; a tool that left its catalogue, or a catalogue that left, goes offline (the handler
+    /// stays connected and may register again). Returns how many registrations lost tools.
+    @discardableResult
+    public func replaceCatalogues(_ catalogues: [(name: String, catalogue: ToolCatalogue)]) -> Int {
+        let updated = Dictionary(catalogues.map { ($0.name, $0.catalogue) }, uniquingKeysWith: { first, _ in first })
+        lock.lock()
+        defer { lock.unlock() }
+        self.catalogues = updated
+        var pruned = 0
+        for (id, handler) in handlers {
+            let kept = handler.tools.filter { updated[handler.catalogue]?.tool(named: $0) != nil }
+            guard kept.count != handler.tools.count else { continue }
+            pruned += 1
+            handlers[id] = Handler(channel: handler.channel, catalogue: handler.catalogue, tools: kept)
+        }
+        return pruned
     }
 
     /// Connection `id` closed: its tools go offline and its in-flight calls fail.

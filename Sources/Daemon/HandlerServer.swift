@@ -10,8 +10,14 @@ extension AgentServer {
     /// Listens on the handlers' socket, registering connections with `registry`.
     public static func startHandlers(registry: HandlerRegistry, path: String, mode: UInt32, maxLineBytes: Int,
                                      access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
+        try await startHandlers(registry: registry, listen: .path(path, mode: mode), maxLineBytes: maxLineBytes, access: access, logger: logger)
+    }
+
+    /// Listens for handlers at `listen` (a path to bind, or an inherited socket).
+    public static func startHandlers(registry: HandlerRegistry, listen: ListenAddress, maxLineBytes: Int,
+                                     access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
         let ids = ConnectionIDs()
-        return try await start(path: path, mode: mode, access: access, logger: logger, socketName: "handlers") {
+        return try await start(listen: listen, access: access, logger: logger, socketName: "handlers") {
             HandlerConnection(registry: registry, id: ids.next(), maxLineBytes: maxLineBytes)
         }
     }

@@ -50,11 +50,14 @@ public final class RouteWorker: @unchecked Sendable {
         let deadline: Double
         let cancellation: CancellationFlag
         let completion: @Sendable (Result<RouteResult, RouteFailure>) -> Void
+        /// The pipeline current when the request was accepted: a reload never changes the catalogues
+        /// under a request already queued.
+        let pipeline: RequestPipeline
     }
 
     /// Requests the queue holds at most (beyond the one running).
     public let queueDepth: Int
-    private let pipeline: RequestPipeline
+    private var pipeline: RequestPipeline   // guarded by `condition`; jobs take it when they are queued
     private let condition = NSCondition()
     private var queue: [Job] = []          // guarded by `condition`
     private var head = 0                   // index of the oldest queued job
@@ -83,6 +86,22 @@ public final class RouteWorker: @unchecked Sendable {
     /// Steps of work done so far (requests started, decoding steps); a watchdog sees it move.
     public var progressCounter: Int { progress.load(ordering: .relaxed) }
 
+    /// True while a request is running or waiting (a watchdog expects `progressCounter` to move then).
+    public var isBusy: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return running || head < queue.count
+    }
+
+    /// Serves every request accepted from now on with `pipeline` (a reload). Requests already queued
+    /// or running finish on the pipeline they were accepted with, so the swap happens between requests
+    /// and none of them sees its catalogue change or disappear; the old pipeline is released after
+    /// its last request. `pipeline` is owned by the worker from now on.
+    public func replace(pipeline: RequestPipeline) {
+        condition.lock()
+        self.pipeline = pipeline
+        condition.unlock()
+    }
+
     /// Queues a request; `completion` runs exactly once, on the worker thread (or at once if refused).
     public func submit(catalogue: String?, input: String, deadlineMs: Double, cancellation: CancellationFlag = CancellationFlag(),
                        completion: @escaping @Sendable (Result<RouteResult, RouteFailure>) -> Void) {
@@ -97,7 +116,7 @@ public final class RouteWorker: @unchecked Sendable {
         if stopping { condition.unlock(); completion(.failure(.shuttingDown)); return }
         if queue.count - head >= queueDepth { condition.unlock(); completion(.failure(.overloaded(queueDepth: queueDepth))); return }
         queue.append(Job(request: request, enqueued: now, deadline: now + deadlineMs / 1000,
-                         cancellation: cancellation, completion: completion))
+                         cancellation: cancellation, completion: completion, pipeline: pipeline))
         condition.signal()
         condition.unlock()
     }
@@ -135,7 +154,8 @@ public final class RouteWorker: @unchecked Sendable {
             if head == queue.count && stopping { condition.unlock(); return }
             let job = queue[head]
             head += 1
-            if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
+            // Finished jobs leave the array (they hold their pipeline, which a reload may have retired).
+            if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 } else if head > 64 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
             running = true
             condition.unlock()
 
@@ -158,7 +178,7 @@ public final class RouteWorker: @unchecked Sendable {
             return job.cancellation.isCancelled || MonotonicClock.now() > job.deadline
         }
         do {
-            var result = try pipeline.route(job.request, shouldStop: stop)
+            var result = try job.pipeline.route(job.request, shouldStop: stop)
             result.timings.queueMs = (started - job.enqueued) * 1000
             result.timings.totalMs += result.timings.queueMs
             return .success(result)

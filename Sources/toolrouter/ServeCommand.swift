@@ -36,65 +36,39 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
 
     func run() throws {
+        // Take the stop and reload signals before any thread starts (see ServeSignals).
+        let signals = try ServeSignals.install()
         let settings = try resolvedConfig()
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
         let logger = Logger(label: "toolrouter")
         let start = MonotonicClock.now()
-        let engine = try Engine.load(ModelLocator.resolve(settings.model))
-        let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
-                                       maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
-        var loaded: [(name: String, catalogue: ToolCatalogue)] = []
-        var adapters: [String: LoRAAdapter] = [:]   // by path: catalogues sharing an adapter share its weights
-        for entry in settings.catalogues {
-            let catalogue: ToolCatalogue
-            do { catalogue = try ToolCatalogue(contentsOf: entry.file) } catch { throw CLIError("\(entry.file): \(error)") }
-            var adapter: LoRAAdapter?
-            if let path = entry.adapter {
-                if adapters[path] == nil {
-                    do { adapters[path] = try LoRAAdapter.load(path: path, config: engine.model.config) } catch {
-                        throw CLIError("catalogue \(entry.name): adapter: \(error)")
-                    }
-                }
-                adapter = adapters[path]
-            }
-            do { try pipeline.load(name: entry.name, catalogue: catalogue, adapter: adapter) } catch { throw CLIError("catalogue \(entry.name): \(error)") }
-            loaded.append((entry.name, catalogue))
-            logger.info("catalogue loaded", metadata: ["catalogue": "\(entry.name)", "tools": "\(catalogue.tools.count)",
-                                                       "adapter": "\(adapter?.summary ?? "none")"])
-        }
-        let worker = RouteWorker(pipeline: pipeline, queueDepth: settings.queueDepth)
+        let systemd = try SystemdSetup.take(logger: logger)
+        systemd.watchdog.start()   // pings while loading too: nothing is queued yet
+        let build = try ServingBuild.make(settings, reusing: nil, logger: logger)
+        let worker = RouteWorker(pipeline: build.pipeline, queueDepth: settings.queueDepth)
+        let loaded = build.catalogues
         let registry = HandlerRegistry(catalogues: loaded)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs, logger: logger)
         let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
-        for socket in [settings.agentSocket, settings.handlerSocket] {
-            try FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        }
+        let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.socketMode)
+        let agentListen = try systemd.listenAddress(for: "agent", path: settings.agentSocket, mode: settings.socketMode)
 
-        // Block the stop signals before any thread starts, so they are only ever taken by sigwait below.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-
-        let handlerServer = try blocking { try await AgentServer.startHandlers(registry: registry, path: settings.handlerSocket,
-                                                                              mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes,
+        let handlerServer = try blocking { try await AgentServer.startHandlers(registry: registry, listen: handlerListen,
+                                                                              maxLineBytes: settings.maxMessageBytes,
                                                                               access: access, logger: logger) }
-        let server = try blocking { try await AgentServer.start(service: service, path: settings.agentSocket,
-                                                                mode: settings.socketMode, maxLineBytes: settings.maxMessageBytes,
+        let server = try blocking { try await AgentServer.start(service: service, listen: agentListen,
+                                                                maxLineBytes: settings.maxMessageBytes,
                                                                 access: access, logger: logger) }
+        let lifecycle = ServeLifecycle(notifier: systemd.notifier, watchdog: systemd.watchdog, service: service, settings: settings,
+                                       model: build.model, logger: logger, resolve: resolvedConfig)
         logger.notice("ready", metadata: ["load_ms": "\(Int((MonotonicClock.now() - start) * 1000))",
                                           "catalogues": "\(loaded.map(\.name).joined(separator: ","))",
-                                          "agent_socket": "\(settings.agentSocket)", "handler_socket": "\(settings.handlerSocket)"])
-        var received: Int32 = 0
-        sigwait(&signals, &received)
-        logger.notice("stopping: no new connections, finishing accepted requests", metadata: ["signal": "\(received)"])
-        _ = try? blocking { await server.close() }
-        worker.drain()
-        _ = try? blocking { await handlerServer.close() }
-        logger.notice("stopped")
+                                          "agent_socket": "\(agentListen)", "handler_socket": "\(handlerListen)"])
+        lifecycle.ready()
+        let received = lifecycle.waitForStop(signals)
+        lifecycle.stop(agent: server, handlers: handlerServer, signal: received)
     }
 
     /// The config file (if any) with the flags applied on top, validated.

@@ -122,4 +122,30 @@ struct RouteWorkerTests {
             Issue.record("a drained worker accepted work")
         }
     }
+
+    @Test("replace: queued requests finish on the pipeline they were accepted with, later ones use the new one; isBusy follows the work")
+    func replacePipeline() throws {
+        let (old, model) = try RequestPipelineTests.pipeline()
+        let worker = RouteWorker(pipeline: old, queueDepth: 16)
+        #expect(!worker.isBusy)
+        let file = try GGUFFile(path: TestPaths.requireModel())
+        let fresh = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
+        try fresh.load(name: "devops", catalogue: try ToolCatalogue(contentsOf: TestPaths.packageRoot.appendingPathComponent("examples/catalogues/devops.tools.json").path))
+        let outcomes = Outcomes()
+        let progressBefore = worker.progressCounter
+        for i in 0..<3 { worker.submit(catalogue: "support", input: "Where is my order ORD-55821?", deadlineMs: 120_000) { outcomes.add(i, $0) } }
+        #expect(worker.isBusy)
+        worker.replace(pipeline: fresh)
+        worker.submit(catalogue: "devops", input: "Restart the checkout service.", deadlineMs: 120_000) { outcomes.add(3, $0) }
+        worker.submit(catalogue: "support", input: "Where is my order ORD-55821?", deadlineMs: 120_000) { outcomes.add(4, $0) }
+        outcomes.wait(for: 5)
+        let all = Dictionary(outcomes.all.map { ($0.tag, $0.result) }, uniquingKeysWith: { first, _ in first })
+        for tag in 0...3 {
+            if case .failure(let failure)? = all[tag] { Issue.record("request \(tag) failed: \(failure)") }
+        }
+        if case .failure(.route(.unknownCatalogue))? = all[4] {} else { Issue.record("support after the swap: \(String(describing: all[4]))") }
+        #expect(worker.progressCounter > progressBefore + 5, "requests and decoding steps move the counter")
+        worker.drain()
+        #expect(!worker.isBusy)
+    }
 }

@@ -15,8 +15,10 @@ public final class ChildProcess: @unchecked Sendable {
     public let logPath: String
     private var status: Int32?
 
-    /// Spawns `executable` with `arguments` (and the current environment plus `environment`).
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], log name: String) throws {
+    /// Spawns `executable` with `arguments` (and the current environment plus `environment`). The
+    /// descriptors in `inheritedFDs` become the child's 3, 4, … (as a service manager passes sockets).
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], inheritedFDs: [Int32] = [],
+                log name: String) throws {
         logPath = NSTemporaryDirectory() + "toolrouter-test-\(getpid())-\(name)-\(UInt32.random(in: 0...UInt32.max)).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -24,6 +26,12 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Through high numbers first, so a source that is itself 3 or 4 is not overwritten before it is copied.
+        for (index, fd) in inheritedFDs.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, 900 + Int32(index)) }
+        for index in inheritedFDs.indices {
+            posix_spawn_file_actions_adddup2(&actions, 900 + Int32(index), 3 + Int32(index))
+            posix_spawn_file_actions_addclose(&actions, 900 + Int32(index))
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

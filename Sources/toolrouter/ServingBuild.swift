@@ -1,0 +1,81 @@
+// What `serve` builds from its settings — the model, and a request pipeline with every catalogue prepared —
+// at start and again at each reload.
+
+import Daemon
+import Foundation
+import Inference
+import Logging
+import Router
+import ToolCalls
+
+/// A file's identity (device, inode, size, modification time): a reload reuses the loaded model while
+/// the model file is the same file, and loads it again when it was replaced.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let modified: Int
+    let modifiedNanoseconds: Int
+
+    /// The identity of the file at `path` (symlinks followed), or nil when it cannot be read.
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modified = Int(info.st_mtim.tv_sec)
+        modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+    }
+}
+
+/// The loaded model, kept between reloads.
+struct LoadedModel {
+    let path: String
+    let identity: FileIdentity?
+    let engine: Engine
+
+    /// The model at `path`: `previous` when it is the same unchanged file, else loaded now.
+    static func load(_ path: String, reusing previous: LoadedModel?) throws -> LoadedModel {
+        let identity = FileIdentity(path: path)
+        if let previous, previous.path == path, let identity, previous.identity == identity { return previous }
+        return LoadedModel(path: path, identity: identity, engine: try Engine.load(path))
+    }
+}
+
+/// A pipeline ready to serve, with its catalogues in load order.
+struct ServingBuild {
+    let model: LoadedModel
+    let pipeline: RequestPipeline
+    let catalogues: [(name: String, catalogue: ToolCatalogue)]
+
+    /// Loads (or reuses) the model, then each catalogue of `settings` with its adapter into a new
+    /// pipeline: grammar compiled, masks warmed, prefix state computed. Nothing running is touched, so
+    /// a failure leaves the daemon as it was.
+    static func make(_ settings: DaemonConfig, reusing previous: LoadedModel?, logger: Logger) throws -> ServingBuild {
+        let model = try LoadedModel.load(ModelLocator.resolve(settings.model), reusing: previous)
+        let engine = model.engine
+        let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
+                                       maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
+        var loaded: [(name: String, catalogue: ToolCatalogue)] = []
+        var adapters: [String: LoRAAdapter] = [:]   // by path: catalogues sharing an adapter share its weights
+        for entry in settings.catalogues {
+            let catalogue: ToolCatalogue
+            do { catalogue = try ToolCatalogue(contentsOf: entry.file) } catch { throw CLIError("\(entry.file): \(error)") }
+            var adapter: LoRAAdapter?
+            if let path = entry.adapter {
+                if adapters[path] == nil {
+                    do { adapters[path] = try LoRAAdapter.load(path: path, config: engine.model.config) } catch {
+                        throw CLIError("catalogue \(entry.name): adapter: \(error)")
+                    }
+                }
+                adapter = adapters[path]
+            }
+            do { try pipeline.load(name: entry.name, catalogue: catalogue, adapter: adapter) } catch { throw CLIError("catalogue \(entry.name): \(error)") }
+            loaded.append((entry.name, catalogue))
+            logger.info("catalogue loaded", metadata: ["catalogue": "\(entry.name)", "tools": "\(catalogue.tools.count)",
+                                                       "adapter": "\(adapter?.summary ?? "none")"])
+        }
+        return ServingBuild(model: model, pipeline: pipeline, catalogues: loaded)
+    }
+}
