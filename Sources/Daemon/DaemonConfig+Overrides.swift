@@ -174,7 +174,7 @@ extension DaemonConfig {
                 throw pointer.appending("name").error("duplicate catalogue name \(quoted(entry.name))")
             }
             try Self.checkReadableFile(entry.file, at: pointer.appending("file"))
-            if let adapter = entry.adapter { try Self.checkReadableFile(adapter, at: pointer.appending("adapter")) }
+            if let adapter = entry.adapter { try Self.checkAdapterPath(adapter, at: pointer.appending("adapter")) }
         }
         if let model { try Self.checkReadableFile(model, at: JSONPointer.root.appending("model")) }
         try Self.checkSocketPath(agentSocket, at: JSONPointer.root.appending("agent_socket"))
@@ -203,6 +203,23 @@ extension DaemonConfig {
         }
         guard !isDirectory.boolValue else { throw pointer.error("is a directory, not a file: \(quoted(path))") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw pointer.error("not readable: \(quoted(path))") }
+    }
+
+    /// A LoRA adapter is a GGUF adapter file or a PEFT directory holding `adapter_config.json` and
+    /// `adapter_model.safetensors`; the files' contents are checked when the adapter is loaded.
+    static func checkAdapterPath(_ path: String, at pointer: JSONPointer) throws(ConfigError) {
+        var isDirectory: ObjCBool = false
+        guard !path.isEmpty else { throw pointer.error("must not be empty") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw pointer.error("no such file or directory: \(quoted(path))")
+        }
+        guard isDirectory.boolValue else { return try checkReadableFile(path, at: pointer) }
+        for name in ["adapter_config.json", "adapter_model.safetensors"] {
+            let file = (path as NSString).appendingPathComponent(name)
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw pointer.error("PEFT adapter directory \(quoted(path)) has no readable \(name)")
+            }
+        }
     }
 
     static func checkSocketPath(_ path: String, at pointer: JSONPointer) throws(ConfigError) {

@@ -121,7 +121,7 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
 
         config = valid()
         config.catalogues[0].adapter = "/nonexistent/lora.gguf"
-        #expect(message { () throws(ConfigError) in try config.validate() } == #"/catalogues/0/adapter: no such file: "/nonexistent/lora.gguf""#)
+        #expect(message { () throws(ConfigError) in try config.validate() } == #"/catalogues/0/adapter: no such file or directory: "/nonexistent/lora.gguf""#)
 
         config = valid()
         config.model = "/nonexistent/model.gguf"
@@ -130,6 +130,22 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         config = valid()
         config.catalogues[0].file = "/tmp"
         #expect(message { () throws(ConfigError) in try config.validate() } == #"/catalogues/0/file: is a directory, not a file: "/tmp""#)
+    }
+
+    @Test("an adapter may be a PEFT directory, which must hold adapter_config.json and adapter_model.safetensors")
+    func peftAdapterDirectory() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("peft-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var config = valid()
+        config.catalogues[0].adapter = directory.path
+        #expect(message { () throws(ConfigError) in try config.validate() }
+            == "/catalogues/0/adapter: PEFT adapter directory \"\(directory.path)\" has no readable adapter_config.json")
+        try Data("{}".utf8).write(to: directory.appendingPathComponent("adapter_config.json"))
+        #expect(message { () throws(ConfigError) in try config.validate() }
+            == "/catalogues/0/adapter: PEFT adapter directory \"\(directory.path)\" has no readable adapter_model.safetensors")
+        try Data().write(to: directory.appendingPathComponent("adapter_model.safetensors"))
+        #expect(message { () throws(ConfigError) in try config.validate() } == nil)
     }
 
     @Test func socketPaths() {
