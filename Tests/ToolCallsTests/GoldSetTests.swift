@@ -1,11 +1,13 @@
-// The dev gold sets under training/gold are usable and held out: every row is a valid target for its
-// catalogue, every tool is covered, no_tool is 10–20% of rows, and no gold prompt is in the training data.
+// The gold sets under training/gold are usable and held out: every row is a valid target for its catalogue,
+// every tool is covered, no_tool is 10–25% of rows, and no gold prompt is in any training file
+// (training/data/<catalogue>.*.jsonl). `dev` sets guided the training; `test` sets were written later and
+// evaluated once, at the end.
 
 import Foundation
 import Testing
 @testable import ToolCalls
 
-@Suite("Dev gold sets")
+@Suite("Gold sets")
 struct GoldSetTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -14,18 +16,35 @@ struct GoldSetTests {
             .split(separator: "\n").map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
-    @Test("every gold row is a valid target; every tool is covered; at least 50 rows; held out from training", arguments: ["support", "devops"])
-    func goldSet(name: String) throws {
+    /// Prompts of every training file of a catalogue.
+    static func trainingPrompts(_ name: String) throws -> Set<String> {
+        let folder = root.appendingPathComponent("training/data")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasPrefix(name + ".") && $0.hasSuffix(".jsonl") }
+        #expect(files.contains("\(name).train.jsonl"), "training files of \(name): \(files)")
+        return Set(try files.flatMap { try lines("training/data/\($0)") }.compactMap { try? JSONParserProxy.prompt(of: $0) })
+    }
+
+    @Test("every gold row is a valid target; every tool is covered; enough rows; held out from training",
+          arguments: [("support", "dev", 50), ("devops", "dev", 50), ("support", "test", 30), ("devops", "test", 30)])
+    func goldSet(name: String, split: String, minimum: Int) throws {
         let catalogue = try ToolCatalogue(contentsOf: fixturePath("\(name).tools.json"))
-        let rows = try Self.lines("training/gold/\(name).dev.jsonl").map { try GoldRow(line: $0, catalogue: catalogue) }
-        #expect(rows.count >= 50)
+        let rows = try Self.lines("training/gold/\(name).\(split).jsonl").map { try GoldRow(line: $0, catalogue: catalogue) }
+        #expect(rows.count >= minimum)
         #expect(Set(rows.map(\.tool)).isSuperset(of: catalogue.tools.map(\.name)))
         let refusals = Double(rows.filter { $0.tool == ToolCatalogue.noToolName }.count) / Double(rows.count)
         #expect((0.1...0.25).contains(refusals), "no_tool share \(refusals)")
-        let trained = Set(try Self.lines("training/data/\(name).train.jsonl").compactMap { try? JSONParserProxy.prompt(of: $0) })
-        #expect(!trained.isEmpty)
+        let trained = try Self.trainingPrompts(name)
+        #expect(trained.count >= 800)
         let leaked = rows.map(\.prompt).filter(trained.contains)
         #expect(leaked.isEmpty, "gold prompts found in the training data: \(leaked)")
+    }
+
+    @Test("the test sets share no prompt with the dev sets", arguments: ["support", "devops"])
+    func testDisjointFromDev(name: String) throws {
+        let dev = Set(try Self.lines("training/gold/\(name).dev.jsonl").compactMap { try JSONParserProxy.prompt(of: $0) })
+        let test = try Self.lines("training/gold/\(name).test.jsonl").compactMap { try JSONParserProxy.prompt(of: $0) }
+        #expect(test.count >= 30 && test.allSatisfy { !dev.contains($0) })
     }
 }
 
