@@ -6,7 +6,8 @@
 //   tool-name accuracy     outputs naming the target's tool (no_tool included), over all rows;
 //   argument-match         outputs whose arguments equal the target's, over rows where the target is a
 //                          tool and the output is a valid call of that same tool;
-//   false-tool-call rate   outputs calling a tool, over rows whose target is no_tool.
+//   false-tool-call rate   outputs calling a tool, over rows whose target is no_tool (the seeds' report
+//                          divides the same count by all rows; `falseToolCalls` gives the count).
 // Arguments are compared as JSON values: member order does not matter, 1 and 1.0 are equal.
 
 import JSON
@@ -97,6 +98,8 @@ public struct EvalReport: Sendable {
     public let argumentRows: Int
     /// Tool calls over rows whose target is `no_tool`.
     public let falseToolCallRate: Double
+    /// How many `no_tool` rows got a tool call.
+    public let falseToolCalls: Int
     /// How many `no_tool` rows there are.
     public let noToolRows: Int
     /// Rows fully right (tool and arguments) over all rows.
@@ -116,7 +119,8 @@ public struct EvalReport: Sendable {
         argumentAccuracy = fraction(argumentCases.filter(\.exactMatch).count, argumentRows)
         let noTool = outcomes.filter { $0.gold.tool == ToolCatalogue.noToolName }
         noToolRows = noTool.count
-        falseToolCallRate = fraction(noTool.filter { ($0.call?.toolName ?? ToolCatalogue.noToolName) != ToolCatalogue.noToolName }.count, noToolRows)
+        falseToolCalls = noTool.filter { ($0.call?.toolName ?? ToolCatalogue.noToolName) != ToolCatalogue.noToolName }.count
+        falseToolCallRate = fraction(falseToolCalls, noToolRows)
         exactAccuracy = fraction(outcomes.filter(\.exactMatch).count, rows)
         let times = outcomes.map(\.milliseconds).sorted()
         func percentile(_ p: Double) -> Double {

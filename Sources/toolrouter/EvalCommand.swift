@@ -70,6 +70,7 @@ struct EvalCommand: ParsableCommand {
                 ("valid_rate", number(report.validRate)), ("tool_accuracy", number(report.toolAccuracy)),
                 ("argument_accuracy", number(report.argumentAccuracy)), ("argument_rows", .number(JSONNumber(report.argumentRows))),
                 ("false_tool_call_rate", number(report.falseToolCallRate)), ("no_tool_rows", .number(JSONNumber(report.noToolRows))),
+                ("false_tool_calls", .number(JSONNumber(report.falseToolCalls))),
                 ("exact_accuracy", number(report.exactAccuracy)),
                 ("latency_p50_ms", number(report.latencyP50)), ("latency_p95_ms", number(report.latencyP95)),
             ])))
@@ -81,7 +82,9 @@ struct EvalCommand: ParsableCommand {
         print("valid tool calls     \(percent(report.validRate))  (\(outcomes.filter { $0.call != nil }.count)/\(report.rows))")
         print("tool-name accuracy   \(percent(report.toolAccuracy))  (\(toolRight)/\(report.rows))")
         print("argument match       \(percent(report.argumentAccuracy))  (over \(report.argumentRows) rows with the right tool)")
-        print("false tool calls     \(percent(report.falseToolCallRate))  (over \(report.noToolRows) no_tool rows)")
+        let overAll = report.rows == 0 ? 0 : Double(report.falseToolCalls) / Double(report.rows)
+        print("false tool calls     \(percent(report.falseToolCallRate))  (\(report.falseToolCalls) of \(report.noToolRows) no_tool rows; "
+              + "\(percent(overAll).trimmingCharacters(in: .whitespaces)) of all rows)")
         print("exact match          \(percent(report.exactAccuracy))")
         print(String(format: "latency p50 / p95    %.1f / %.1f ms", report.latencyP50, report.latencyP95))
     }

@@ -43,7 +43,7 @@ struct RoutingEvalTests {
         #expect(report.validRate == 5.0 / 6)
         #expect(report.toolAccuracy == 3.0 / 6)
         #expect(report.argumentRows == 2 && report.argumentAccuracy == 0.5)
-        #expect(report.noToolRows == 2 && report.falseToolCallRate == 0.5)
+        #expect(report.noToolRows == 2 && report.falseToolCallRate == 0.5 && report.falseToolCalls == 1)
         #expect(report.exactAccuracy == 2.0 / 6)
         #expect(report.latencyP50 == 40 || report.latencyP50 == 30)
         #expect(report.latencyP95 == 60)
