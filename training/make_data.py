@@ -796,8 +796,47 @@ GENERATORS = {
 }
 
 
+# Composed small talk and questions, so that no_tool is learned from many shapes and not from a few strings.
+GREET_HEADS = ["Hi", "Hello", "Hey", "Morning", "Good afternoon", "Evening", "Hiya", "Howdy", "Hey there", "Yo"]
+GREET_WHO = {"support": ["", "", " there", " folks", " support", " team", " you lovely people"],
+             "devops": ["", "", " all", " folks", " everyone", " team", " people", " on-call crew"]}
+GREET_TAILS = ["", "", "!", "! Hope you're well.", ", hope your day is going fine.", ". Quiet day so far?",
+               "! Happy Monday.", ", just saying hi.", ". Lunch anyone?", "! Long week, huh?",
+               ", anyone else enjoying the sunshine?", ". Just checking in.", "! Hope the weekend was good.",
+               ", how are things?", ". Coffee machine is fixed, by the way."]
+THANKS = ["Thanks", "Thank you", "Cheers", "Many thanks", "Thanks a lot", "Great, thanks", "Brilliant, thank you",
+          "Perfect", "Awesome, cheers", "Lovely, thanks"]
+THANKS_TAILS = ["", "!", ", that sorted it.", ", all good now.", " for the help.", ", nothing else for now.",
+                ", have a good one!", ", you've been very helpful.", ", problem solved.", ", that's everything."]
+QUESTION_FORMS = ["How does {x} work?", "Can you explain {x}?", "What is {x}, exactly?", "Why do we have {x}?",
+                  "Is there documentation about {x}?", "Who decides {x}?", "Quick question: how does {x} work?",
+                  "I'm curious, what's the deal with {x}?", "Could you tell me more about {x}?"]
+QUESTION_TOPICS = {
+    "support": ["your refund policy", "partial refunds", "express shipping", "the returns process", "order numbers",
+                "delivery times to Spain", "gift cards", "price matching", "your warranty", "customs fees",
+                "the loyalty points", "address changes after dispatch", "escalations to a manager"],
+    "devops": ["the severity levels", "the paging policy", "log retention", "force restarts", "autoscaling",
+               "ticket labels", "the incident process", "replica counts", "our deploy freeze", "error budgets",
+               "the runbooks", "log levels", "on-call handovers", "service health checks"],
+}
+
+
+def composed_no_tool(rng, kind):
+    r = rng.random()
+    if r < 0.4:
+        text = pick(rng, GREET_HEADS) + pick(rng, GREET_WHO[kind]) + pick(rng, GREET_TAILS)
+        return text, "greeting, no action needed"
+    if r < 0.65:
+        return pick(rng, THANKS) + pick(rng, THANKS_TAILS), "thanks, no action needed"
+    return pick(rng, QUESTION_FORMS).format(x=pick(rng, QUESTION_TOPICS[kind])), "question, answer directly"
+
+
 def gen_no_tool(rng, tool_names):
-    pool = SUPPORT_NO_TOOL if "track_order" in tool_names else DEVOPS_NO_TOOL
+    kind = "support" if "track_order" in tool_names else "devops"
+    if rng.random() < 0.35:
+        text, reason = composed_no_tool(rng, kind)
+        return finish(text, rng), {"tool": "no_tool", "reason": reason}
+    pool = SUPPORT_NO_TOOL if kind == "support" else DEVOPS_NO_TOOL
     reason = pick(rng, list(pool))
     text = pick(rng, pool[reason]).format(o=order_id(rng), s=service(rng), n=rng.randint(100, 9999))
     style = new_style(rng)

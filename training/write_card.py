@@ -35,7 +35,7 @@ def stage_line(n, s):
 
 def eval_row(name, m):
     return (f"| {name} | {m['valid_rate']:.1%} | {m['tool_accuracy']:.1%} | {m['argument_accuracy']:.1%} "
-            f"(of {m['argument_rows']}) | {m['false_tool_call_rate']:.1%} (of {m['no_tool_rows']}) | "
+            f"(of {m['argument_rows']}) | {m['false_tool_call_rate']:.1%} ({m['false_tool_calls']} of {m['no_tool_rows']}) | "
             f"{m['exact_accuracy']:.1%} | {m['latency_p50_ms']:.0f} ms |")
 
 
