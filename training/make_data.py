@@ -138,11 +138,25 @@ NOUN_REASONS = ["a cracked screen", "missing parts", "a broken zipper", "water d
                 "a duplicate charge", "a wrong size", "a faulty battery", "a torn seam", "a missing item"]
 
 
+# Clauses that lengthen a reason; the whole clause stays part of the verbatim span.
+REASON_TAILS = [" and I no longer want it", " and nobody answers my emails", " so it is useless to me",
+                " even though I paid for express delivery", " after only {n} uses", " within the first week",
+                " and the box was crushed too", " but I was charged anyway", " while I was using it for the first time",
+                " and the seller ignores me", " which is the second time this happened", " before I even opened it",
+                " and the replacement never came", " during the first wash", " although it was marked as new"]
+
+
+def with_tail(reason, rng, p=0.3):
+    if rng.random() < p:
+        return reason + pick(rng, REASON_TAILS).format(n=rng.randint(2, 9))
+    return reason
+
+
 def problem(rng):
     if rng.random() < 0.6:
         defect = pick(rng, DEFECTS).format(n=rng.randint(2, 14))
-        return f"{pick(rng, ['the', 'my', 'the', 'this'])} {pick(rng, ITEMS)} {defect}"
-    return pick(rng, OTHER_REASONS)
+        return with_tail(f"{pick(rng, ['the', 'my', 'the', 'this'])} {pick(rng, ITEMS)} {defect}", rng)
+    return with_tail(pick(rng, OTHER_REASONS), rng)
 
 
 def money(rng):
@@ -229,7 +243,10 @@ def gen_request_refund(rng):
                            " Only part of it: {a}.", " I only want {a} back.", " Refund {a} of it."])
         if rng.random() < 0.35:  # amount up front: "Partial refund of 12 on ORD-..., ..."
             front = pick(rng, ["Refund just {a} of {o}: {r}.", "Please refund {a} on {o} because {r}.",
-                               "Could you give back {a} for {o}? {R}.", "I'd like {a} refunded on {o}: {r}."])
+                               "Could you give back {a} for {o}? {R}.", "I'd like {a} refunded on {o}: {r}.",
+                               "A partial refund of {a} for {o}, please: {r}.", "Can you refund {a} on {o}? Reason: {r}.",
+                               "Send {a} back to me for {o} since {r}.", "Refund {a} for {o}, {r}.",
+                               "I'm owed {a} on {o} because {r}.", "Give me {a} back on {o}, {r}."])
             text = render(front, {**values, "a": surface}, rng, style)
             args["reason"] = cap(reason) if "{R}" in front else reason
         else:
@@ -343,8 +360,16 @@ PRIORITY_CUES = {"urgent": ["This is urgent.", "URGENT:", "Urgent!", "It's urgen
                             "Normal priority —"]}
 
 
+ESCALATE_TAILS = [" and nobody has called me back", " for the third time this month", " while I was abroad",
+                  " and I am still waiting for an answer", " after I sent all the documents", " but the chat keeps closing",
+                  " during the last two deliveries", " and the bot just repeats itself", " even after two complaints",
+                  " and it is costing me money every day"]
+
+
 def gen_escalate(rng):
     reason = pick(rng, ESCALATE_REASONS)
+    if rng.random() < 0.3:
+        reason += pick(rng, ESCALATE_TAILS)
     ask = pick(rng, ["let me talk to a human", "I want to speak to a manager", "get me a real person",
                      "please escalate this", "transfer me to an agent", "can a supervisor help",
                      "put me through to someone", "I need a human agent", "connect me with a person",
@@ -364,7 +389,7 @@ def gen_escalate(rng):
     text = render(t, v, rng, style)
     target_reason = cap(reason) if "{R}" in t else reason
     args = {"reason": target_reason}
-    if rng.random() < 0.5:
+    if rng.random() < 0.4:
         prio = pick(rng, ["urgent", "urgent", "low", "normal"])
         cue = pick(rng, PRIORITY_CUES[prio])
         text = (cue + " " + text) if rng.random() < 0.5 else (text + " " + cue)
@@ -674,12 +699,41 @@ ASSIGN_ASKS = [" Assign it to {p}.", " Assignee: {p}.", " Give it to {p}.", " Ow
                ", owner {p}.", " Assign {p}.", " and assign it to {p}.", ", for {p}."]
 
 
+TITLE_VERBS = [("Upgrade", "upgrading"), ("Rotate", "rotating"), ("Investigate", "investigating"), ("Fix", "fixing"),
+               ("Add", "adding"), ("Remove", "removing"), ("Migrate", "migrating"), ("Document", "documenting"),
+               ("Clean up", "cleaning up"), ("Review", "reviewing"), ("Automate", "automating"),
+               ("Replace", "replacing"), ("Patch", "patching"), ("Tune", "tuning"), ("Audit", "auditing"),
+               ("Archive", "archiving"), ("Move", "moving"), ("Set up", "setting up"), ("Monitor", "monitoring")]
+TITLE_OBJECTS = ["the Redis cluster", "API keys for {s}", "slow queries on the orders db", "old S3 buckets",
+                 "the nginx config on the gateways", "the CI runners", "retries in the webhook sender",
+                 "the staging database", "memory usage of {s}", "the Helm charts for {s}",
+                 "certificates on the internal load balancers", "the backup job for {s}", "log retention in Loki",
+                 "dashboards for {s}", "the Terraform state", "DNS records for the status page", "secrets in {s}",
+                 "the deploy pipeline of {s}", "flaky tests in {s}", "the cron host", "rate limits on the public API",
+                 "the Kafka brokers to 3.7", "node pools in the EU cluster", "SSH access to the bastion",
+                 "error budgets for {s}", "the runbook for {s}", "health checks of {s}", "the Grafana alerts for {s}"]
+GERUND_ASKS = ["File a ticket for {t}.", "Can you open a ticket for {t}?", "Create a ticket about {t}.",
+               "We need a ticket for {t}.", "Open an issue for {t}.", "Please raise a ticket for {t}.",
+               "Could you log a ticket about {t}?", "New ticket for {t}, please."]
+
+
+def ticket_title(rng):
+    """An imperative title (as written, maybe lower-cased) and its ask, or a gerund title with a 'for ...' ask."""
+    if rng.random() < 0.45:
+        title = pick(rng, TICKET_TITLES)
+        return (title[0].lower() + title[1:] if rng.random() < 0.3 else title), pick(rng, TICKET_ASKS)
+    verb, gerund = pick(rng, TITLE_VERBS)
+    thing = pick(rng, TITLE_OBJECTS).format(s=service(rng))
+    if rng.random() < 0.35:
+        return f"{gerund} {thing}", pick(rng, GERUND_ASKS)
+    title = f"{verb} {thing}"
+    return (title[0].lower() + title[1:] if rng.random() < 0.3 else title), pick(rng, TICKET_ASKS)
+
+
 def gen_create_ticket(rng):
-    title = pick(rng, TICKET_TITLES)
-    if rng.random() < 0.3:
-        title = title[0].lower() + title[1:]
+    title, ask = ticket_title(rng)
     style = new_style(rng)
-    text = render(pick(rng, TICKET_ASKS), {"t": title}, rng, style)
+    text = render(ask, {"t": title}, rng, style)
     args = {"title": title}
     if rng.random() < 0.35:
         labels = rng.sample(LABELS, rng.choice([1, 1, 2, 2, 3]))
@@ -742,8 +796,47 @@ GENERATORS = {
 }
 
 
+# Composed small talk and questions, so that no_tool is learned from many shapes and not from a few strings.
+GREET_HEADS = ["Hi", "Hello", "Hey", "Morning", "Good afternoon", "Evening", "Hiya", "Howdy", "Hey there", "Yo"]
+GREET_WHO = {"support": ["", "", " there", " folks", " support", " team", " you lovely people"],
+             "devops": ["", "", " all", " folks", " everyone", " team", " people", " on-call crew"]}
+GREET_TAILS = ["", "", "!", "! Hope you're well.", ", hope your day is going fine.", ". Quiet day so far?",
+               "! Happy Monday.", ", just saying hi.", ". Lunch anyone?", "! Long week, huh?",
+               ", anyone else enjoying the sunshine?", ". Just checking in.", "! Hope the weekend was good.",
+               ", how are things?", ". Coffee machine is fixed, by the way."]
+THANKS = ["Thanks", "Thank you", "Cheers", "Many thanks", "Thanks a lot", "Great, thanks", "Brilliant, thank you",
+          "Perfect", "Awesome, cheers", "Lovely, thanks"]
+THANKS_TAILS = ["", "!", ", that sorted it.", ", all good now.", " for the help.", ", nothing else for now.",
+                ", have a good one!", ", you've been very helpful.", ", problem solved.", ", that's everything."]
+QUESTION_FORMS = ["How does {x} work?", "Can you explain {x}?", "What is {x}, exactly?", "Why do we have {x}?",
+                  "Is there documentation about {x}?", "Who decides {x}?", "Quick question: how does {x} work?",
+                  "I'm curious, what's the deal with {x}?", "Could you tell me more about {x}?"]
+QUESTION_TOPICS = {
+    "support": ["your refund policy", "partial refunds", "express shipping", "the returns process", "order numbers",
+                "delivery times to Spain", "gift cards", "price matching", "your warranty", "customs fees",
+                "the loyalty points", "address changes after dispatch", "escalations to a manager"],
+    "devops": ["the severity levels", "the paging policy", "log retention", "force restarts", "autoscaling",
+               "ticket labels", "the incident process", "replica counts", "our deploy freeze", "error budgets",
+               "the runbooks", "log levels", "on-call handovers", "service health checks"],
+}
+
+
+def composed_no_tool(rng, kind):
+    r = rng.random()
+    if r < 0.4:
+        text = pick(rng, GREET_HEADS) + pick(rng, GREET_WHO[kind]) + pick(rng, GREET_TAILS)
+        return text, "greeting, no action needed"
+    if r < 0.65:
+        return pick(rng, THANKS) + pick(rng, THANKS_TAILS), "thanks, no action needed"
+    return pick(rng, QUESTION_FORMS).format(x=pick(rng, QUESTION_TOPICS[kind])), "question, answer directly"
+
+
 def gen_no_tool(rng, tool_names):
-    pool = SUPPORT_NO_TOOL if "track_order" in tool_names else DEVOPS_NO_TOOL
+    kind = "support" if "track_order" in tool_names else "devops"
+    if rng.random() < 0.35:
+        text, reason = composed_no_tool(rng, kind)
+        return finish(text, rng), {"tool": "no_tool", "reason": reason}
+    pool = SUPPORT_NO_TOOL if kind == "support" else DEVOPS_NO_TOOL
     reason = pick(rng, list(pool))
     text = pick(rng, pool[reason]).format(o=order_id(rng), s=service(rng), n=rng.randint(100, 9999))
     style = new_style(rng)

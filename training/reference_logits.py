@@ -3,7 +3,8 @@
 
     nice -n 10 training/.venv/bin/python training/reference_logits.py
 
-For 4 support requests (ids from `toolrouter render-prompt`), runs a plain full forward pass in
+For 4 support requests (ids from `toolrouter render-prompt`, then the output's forced opening
+`{"tool":"`, so the step compared is the choice of tool), runs a plain full forward pass in
 float64 over the GGUF-dequantised base (Hugging Face layout: transformers undoes the GGUF q/k RoPE
 row permutation), once with the PEFT adapter applied unmerged (y = Wx + alpha/r * B(Ax)) and once
 without, and writes the 20 largest logits of the step after the prompt:
@@ -31,6 +32,9 @@ PROMPTS = [
 ]
 
 
+FORCED = '{"tool":"'
+
+
 def first_step(model, ids, k):
     with torch.no_grad():
         logits = model(input_ids=torch.tensor([ids])).logits[0, -1]
@@ -51,12 +55,14 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     os.makedirs(os.path.join(common.ROOT, args.out_dir), exist_ok=True)
-    ids = common.render_prompts(common.catalogue_path("support"), PROMPTS)
     tok, model = common.load_base()
+    # Each prompt continues with the output's forced opening, so the step compared is the tool-name choice.
+    opening = tok(FORCED, add_special_tokens=False)["input_ids"]
+    ids = [p + opening for p in common.render_prompts(common.catalogue_path("support"), PROMPTS)]
     model = model.to(torch.float64).eval()
     common_fields = {
         "model": common.MODEL_FILE, "catalogue": "examples/catalogues/support.tools.json",
-        "prompts": PROMPTS, "dtype": "float64 forward on float32-dequantised GGUF weights",
+        "prompts": PROMPTS, "forced_opening": FORCED, "dtype": "float64 forward on float32-dequantised GGUF weights",
         "logits_sha": "sha256 of the full first-step logits as little-endian float32 (bookkeeping only; no engine matches it bit for bit)",
         "note": ("Hugging Face weight layout: q/k rows are in rotate-half order, so an engine using the GGUF (interleaved) "
                  "layout must permute the q_proj/k_proj lora_B rows per head ([heads, 2, head/2] -> swap the middle axes) "
