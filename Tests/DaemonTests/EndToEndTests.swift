@@ -149,6 +149,38 @@ extension SocketSuites {
             #expect(daemon.child.stop() == 0, "serve exits cleanly on SIGTERM")
         }
 
+        @Test("with the committed adapters (adapters/), the model alone picks the right tool for each demo request and no_tool for small talk")
+        func adaptersRoute() throws {
+            let adapters = TestPaths.packageRoot.appendingPathComponent("adapters").path
+            let daemon = try ServeProcess(extra: ["--adapter", "support=\(adapters)/support", "--adapter", "devops=\(adapters)/devops"])
+            let client = try daemon.connect()
+            // toolRequests, except that a page must name a team of the enum and a severity (the page request
+            // above names neither, so the right answer to it without tool_choice is no_tool).
+            typealias Request = (catalogue: String, tool: String, input: String)
+            let page: Request = ("devops", "page_oncall", "Page the data on-call, sev2: replication is broken.")
+            let requests: [Request] = toolRequests.map { $0.tool == "page_oncall" ? page : $0 }
+                + [("support", "no_tool", "Hi! Thanks, that is all for today."),
+                   ("devops", "no_tool", "Good morning everyone, coffee is in the kitchen."),
+                   ("devops", "no_tool", toolRequests[8].input)]
+            var routed: [String] = []
+            for (index, request) in requests.enumerated() {
+                let reply = try send(client, "route", .object([("catalogue", .string(request.catalogue)), ("input", .string(request.input))]),
+                                     id: index + 1)
+                let call = try #require(reply["result"]?["call"], "\(request.input): \(JSONWriter.compact(reply))")
+                routed.append(call["tool"]?.stringValue ?? "?")
+                #expect(call["tool"]?.stringValue == request.tool, "\(request.input) → \(JSONWriter.compact(call))")
+            }
+            print("adapters route the demo requests to: \(routed)")
+            // Arguments are copied from the request, not invented.
+            let track = try send(client, "route", .object([("catalogue", .string("support")), ("input", .string(toolRequests[0].input))]))
+            #expect(track["result"]?["call"]?["arguments"]?["order_id"]?.stringValue == "ORD-55821")
+            let scale = try send(client, "route", .object([("catalogue", .string("devops")), ("input", .string(toolRequests[6].input))]))
+            let scaled = scale["result"]?["call"]?["arguments"]
+            #expect(scaled?["name"]?.stringValue == "web-frontend" && scaled?["replicas"]?.intValue == 12, "\(scaled.map(JSONWriter.compact) ?? "nil")")
+            client.disconnect()
+            #expect(daemon.child.stop() == 0)
+        }
+
         @Test("bad input, a slow handler and a dying handler get their error codes; the daemon keeps serving")
         func failures() throws {
             let daemon = try ServeProcess(extra: ["--handler-timeout-ms", "700", "--max-message-bytes", "4096"])

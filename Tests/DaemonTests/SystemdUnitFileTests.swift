@@ -102,6 +102,15 @@ extension SocketSuites {
             let config = try DaemonConfig.load(path: root + "/etc/toolrouter/toolrouter.json")
             #expect(config.model == "/opt/tr/share/toolrouter/models/SmolLM2-135M-Instruct.Q4_1.gguf")
             #expect(config.catalogues.map(\.file) == ["/etc/toolrouter/catalogues/support.tools.json", "/etc/toolrouter/catalogues/devops.tools.json"])
+            // The demo adapters are installed by default and the config names them under PREFIX.
+            #expect(config.catalogues.map(\.adapter) == ["/opt/tr/share/toolrouter/adapters/support", "/opt/tr/share/toolrouter/adapters/devops"])
+            for name in ["support", "devops"] {
+                for file in ["adapter_config.json", "adapter_model.safetensors"] {
+                    let installed = root + "/opt/tr/share/toolrouter/adapters/\(name)/\(file)"
+                    #expect(FileManager.default.contentsEqual(atPath: installed, andPath: TestPaths.packageRoot.appendingPathComponent("adapters/\(name)/\(file)").path),
+                            "\(installed)")
+                }
+            }
         }
 
         @Test("the units and the daemon agree: socket names, notify protocol, reload by SIGHUP, watchdog")
