@@ -86,7 +86,7 @@ public final class AgentService: Sendable {
         default: break
         }
         if let params {
-            metadata["catalogue"] = "\(params.catalogue ?? (catalogues.count == 1 ? catalogues[0].name : "-"))"
+            metadata["catalogue"] = "\(params.catalogue ?? loadedCatalogue(for: params)?.name ?? "-")"
         }
         switch reply {
         case .success(let value):
@@ -107,8 +107,7 @@ public final class AgentService: Sendable {
         var catalogue = "-"
         var entry: ToolCatalogue?
         if let params {
-            let name = params.catalogue ?? (catalogues.count == 1 ? catalogues[0].name : nil)
-            if let found = catalogues.first(where: { $0.name == name }) { catalogue = found.name; entry = found.catalogue } else { catalogue = "unknown" }
+            if let found = loadedCatalogue(for: params) { catalogue = found.name; entry = found.catalogue } else { catalogue = "unknown" }
         }
         func toolLabel(_ value: JSONValue?) -> String {
             guard let name = value?["tool"]?.stringValue else { return "-" }
@@ -195,7 +194,7 @@ public final class AgentService: Sendable {
                                              ("timings", Self.timingsJSON(result.timings))]))
                 }
                 guard let handlers, case .tool(let tool, let arguments) = result.call,
-                      let catalogue = params.catalogue ?? (catalogues.count == 1 ? catalogues.first?.name : nil) else {
+                      let catalogue = loadedCatalogue(for: params)?.name else {
                     return .failure(RPCError(.noHandler, "no handler is registered for tool '\(result.call.toolName)'",
                                              data: .object([("call", result.call.json)])))
                 }
@@ -223,6 +222,14 @@ public final class AgentService: Sendable {
                 counts[tool.name].map { (key: tool.name, value: .number(JSONNumber($0))) }
             }))
         })
+    }
+
+    /// The loaded catalogue a route or call names, or the only one loaded when it names none; nil when the
+    /// name is unknown or several are loaded and none is named.
+    private func loadedCatalogue(for params: RouteParams) -> (name: String, catalogue: ToolCatalogue)? {
+        let loaded = catalogues
+        guard let name = params.catalogue else { return loaded.count == 1 ? loaded[0] : nil }
+        return loaded.first { $0.name == name }
     }
 
     private func route(_ params: RouteParams) async -> Result<RouteResult, RPCError> {
