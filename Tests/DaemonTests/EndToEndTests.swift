@@ -121,17 +121,10 @@ extension SocketSuites {
             try expectHealthy(client)
 
             // The same through the command-line client.
-            let cli = Process()
-            cli.executableURL = URL(fileURLWithPath: try TestPaths.toolrouterBinary())
-            cli.arguments = ["call", "--socket", daemon.agentSocket, "--catalogue", "devops", "--tool-choice", "scale_deployment",
-                             "Scale web-frontend to 12 replicas."]
-            let out = Pipe()
-            cli.standardOutput = out
-            try cli.run()
-            let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            cli.waitUntilExit()
-            #expect(cli.terminationStatus == 0)
-            #expect(try JSONParser.parse(printed.trimmingCharacters(in: .whitespacesAndNewlines))["result"]?["result"]?["scaled"] == .bool(true))
+            let cli = try ChildProcess(try TestPaths.toolrouterBinary(), ["call", "--socket", daemon.agentSocket, "--catalogue", "devops",
+                                                                      "--tool-choice", "scale_deployment", "Scale web-frontend to 12 replicas."], log: "cli")
+            #expect(cli.wait(timeout: 120) == 0)
+            #expect(try JSONParser.parse(cli.output.trimmingCharacters(in: .whitespacesAndNewlines))["result"]?["result"]?["scaled"] == .bool(true))
 
             // Metrics count what happened, in the Prometheus text format, from `toolrouter metrics`.
             let metricsCLI = try ChildProcess(try TestPaths.toolrouterBinary(), ["metrics", "--socket", daemon.agentSocket], log: "metrics")

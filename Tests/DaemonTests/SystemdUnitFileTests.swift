@@ -80,17 +80,10 @@ extension SocketSuites {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             try "not a real model".write(toFile: dir + "/tiny.gguf", atomically: true, encoding: .utf8)
             let root = dir + "/root"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestPaths.packageRoot.appendingPathComponent("scripts/install").path)
-            process.environment = ProcessInfo.processInfo.environment.merging(
-                ["DESTDIR": root, "PREFIX": "/opt/tr", "BINARY": try TestPaths.toolrouterBinary(), "MODEL": dir + "/tiny.gguf"]) { $1 }
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "\(output)")
+            let install = try ChildProcess(TestPaths.packageRoot.appendingPathComponent("scripts/install").path, [],
+                                           environment: ["DESTDIR": root, "PREFIX": "/opt/tr", "BINARY": try TestPaths.toolrouterBinary(),
+                                                         "MODEL": dir + "/tiny.gguf"], log: "install")
+            #expect(install.wait(timeout: 120) == 0, "\(install.output)")
             for path in ["/opt/tr/bin/toolrouter", "/opt/tr/share/toolrouter/models/SmolLM2-135M-Instruct.Q4_1.gguf",
                          "/etc/toolrouter/toolrouter.json", "/etc/toolrouter/catalogues/support.tools.json",
                          "/etc/systemd/system/toolrouter-agent.socket", "/etc/systemd/system/toolrouter-handlers.socket"] {

@@ -25,10 +25,6 @@ struct TrainedAdapterTests {
         try JSONDecoder().decode(Reference.self, from: Data(contentsOf: TestModel.fixture(name)))
     }
 
-    func argmax(_ logits: [Float]) -> Int {
-        logits.indices.max { logits[$0] < logits[$1] } ?? -1
-    }
-
     /// Largest |engine - reference| over the reference's top ids.
     static func worstError(_ logits: [Float], _ row: Reference.Row) -> Double {
         row.top.map { abs(Double(logits[Int($0[0])]) - $0[1]) }.max() ?? .infinity
@@ -64,8 +60,8 @@ struct TrainedAdapterTests {
             // How far the trained adapter moves the reference's top logits away from the base model's.
             smallestEffect = min(smallestEffect, Self.worstError(logits[0], t))
             let wantTop = Int(t.top[0][0])
-            #expect(argmax(logits[1]) == wantTop, "prompt \(index): unmerged top-1 differs from torch")
-            #expect(argmax(logits[2]) == wantTop, "prompt \(index): merged top-1 differs from torch")
+            #expect(Sampler.argmax(logits[1], count: config.vocabularySize) == wantTop, "prompt \(index): unmerged top-1 differs from torch")
+            #expect(Sampler.argmax(logits[2], count: config.vocabularySize) == wantTop, "prompt \(index): merged top-1 differs from torch")
         }
         print("trained support adapter vs torch float64: base worst \(worstBase), unmerged worst \(worstUnmerged), "
               + "merged worst \(worstMerged); the adapter moves the top logits by at least \(smallestEffect)")
