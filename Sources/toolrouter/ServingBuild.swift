@@ -57,6 +57,7 @@ struct ServingBuild {
         let engine = model.engine
         let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
                                        maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
+        pipeline.maskCacheBudgetBytes = settings.maskCacheBudgetMB << 20
         var loaded: [(name: String, catalogue: ToolCatalogue)] = []
         var adapters: [String: LoRAAdapter] = [:]   // by path: catalogues sharing an adapter share its weights
         for entry in settings.catalogues {
