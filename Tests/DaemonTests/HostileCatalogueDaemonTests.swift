@@ -66,11 +66,13 @@ extension SocketSuites {
             #expect(child.wait(timeout: 90) == 0)
         }
 
-        /// `health` is ok and a route on the previous catalogue still decodes a call.
+        /// `health` is ok and a route on the previous catalogue still decodes a call (the tool forced, so the
+        /// answer does not hang on the base model's judgement).
         private func expectServing(_ client: AgentClient, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let health = try request(client, "health", nil)
             #expect(health["result"]?["status"]?.stringValue == "ok", "\(JSONWriter.compact(health))", sourceLocation: sourceLocation)
-            let routed = try request(client, "route", .object([("catalogue", .string("support")), ("input", .string("Where is my order ORD-55821?"))]))
+            let routed = try request(client, "route", .object([("catalogue", .string("support")), ("input", .string("Where is my order ORD-55821?")),
+                                                                ("tool_choice", .string("track_order"))]))
             #expect(routed["result"]?["call"]?["tool"]?.stringValue == "track_order", "\(JSONWriter.compact(routed))", sourceLocation: sourceLocation)
         }
 
