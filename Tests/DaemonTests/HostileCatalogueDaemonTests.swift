@@ -50,8 +50,12 @@ extension SocketSuites {
 
             let cases = try HostileCatalogues.all().filter { ["deep-ref-chain", "huge-enum", "ref-cycle", "deep-groups-pattern"].contains($0.name) }
             #expect(cases.count == 4)
+            let inFlight = try connect(agentSocket, child: child)
+            defer { inFlight.disconnect() }
             for (index, hostile) in cases.enumerated() {
                 try hostile.text.write(toFile: cataloguePath, atomically: true, encoding: .utf8)
+                // Requests accepted just before the reload are answered, whatever becomes of it.
+                for id in 1...2 { try inFlight.send(line: Self.routeLine(id: id)) }
                 child.send(SIGHUP)
                 let log = waitForLog(child, "reload failed; still serving the previous configuration", count: index + 1, timeout: 120)
                 #expect(child.isRunning, "\(hostile.name): the daemon died: \(child.output.suffix(2000))")
@@ -60,6 +64,10 @@ extension SocketSuites {
                         "\(hostile.name): no failed reload logged: \(log.suffix(2000))")
                 let reason = hostile.expectedError?.last ?? ""
                 #expect(log.contains(reason), "\(hostile.name): the log does not say why (\(reason))")
+                for id in 1...2 {
+                    let answer = try JSONParser.parse(try inFlight.readLine(timeout: 120))
+                    #expect(answer["result"]?["call"]?["tool"]?.stringValue == "track_order", "\(hostile.name): \(JSONWriter.compact(answer))")
+                }
                 try expectServing(client)
             }
             child.send(SIGTERM)
@@ -71,9 +79,15 @@ extension SocketSuites {
         private func expectServing(_ client: AgentClient, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let health = try request(client, "health", nil)
             #expect(health["result"]?["status"]?.stringValue == "ok", "\(JSONWriter.compact(health))", sourceLocation: sourceLocation)
-            let routed = try request(client, "route", .object([("catalogue", .string("support")), ("input", .string("Where is my order ORD-55821?")),
-                                                                ("tool_choice", .string("track_order"))]))
+            let routed = try JSONParser.parse(try client.request(Self.routeLine(id: 2), timeout: 120))
             #expect(routed["result"]?["call"]?["tool"]?.stringValue == "track_order", "\(JSONWriter.compact(routed))", sourceLocation: sourceLocation)
+        }
+
+        /// A `route` request line forcing `track_order`.
+        static func routeLine(id: Int) -> String {
+            JSONWriter.compact(.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(id))), ("method", .string("route")),
+                                        ("params", .object([("catalogue", .string("support")), ("input", .string("Where is my order ORD-55821?")),
+                                                            ("tool_choice", .string("track_order"))]))]))
         }
 
         private func request(_ client: AgentClient, _ method: String, _ params: JSONValue?) throws -> JSONValue {
