@@ -98,4 +98,17 @@ import ToolCalls
             try ToolCatalogue(json: json(catalogue))
         }
     }
+
+    /// A catalogue built in code (the parser would refuse it) with a `const` nested 1,000 deep: refused
+    /// before the prompt renderer or the grammar compiler could recurse through it.
+    @Test func deeplyNestedValuesInACatalogueAreRefused() throws {
+        var constant: JSONValue = .array([])
+        for _ in 0..<1_000 { constant = .array([constant]) }
+        let parameters = JSONValue.object([("type", .string("object")), ("properties", .object([("c", .object([("const", constant)]))]))])
+        let catalogue = JSONValue.array([.object([("type", .string("function")),
+                                                  ("function", .object([("name", .string("deep")), ("parameters", parameters)]))])])
+        let prefix = "/0/function/parameters/properties/c/const"
+        let pointer = prefix + String(repeating: "/0", count: Self.limit - 6)
+        #expect(throws: CatalogueError.nestingTooDeep(limit: Self.limit, pointer: pointer)) { try ToolCatalogue(json: catalogue) }
+    }
 }
