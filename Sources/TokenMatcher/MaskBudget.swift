@@ -7,9 +7,10 @@
 // walk), so a daemon can refuse a catalogue past its budget in milliseconds instead of finding out
 // by running out of memory. It counts what the warm step visits, the same loops in the same way
 // (at or above the entries warming computes: 776 vs 619 for the support demo, 23,040 vs 23,025 for
-// a 2,000-value enum); bytes are the bitset plus `entryOverhead` per entry, which keeps the estimate
-// above what was measured (2,000-value enum: 157 MiB estimated, RSS grew 100–130 MiB; 60,000
-// values: 5.1 GiB estimated, 3.9 GB measured).
+// a 2,000-value enum); bytes are the bitset plus `entryOverhead` per entry, which kept the estimate
+// above what was measured for the grammars the budget is about (2,000-value enum: 157 MiB estimated,
+// RSS grew 70–130 MiB; 60,000 values: 5.1 GiB estimated, 3.9 GB measured). Small grammars (the demo
+// catalogues: 5 and 9 MiB estimated) cost a few MiB either way.
 
 /// The cost of warming one grammar's masks for one vocabulary.
 public struct MaskWarmEstimate: Sendable, Equatable {
