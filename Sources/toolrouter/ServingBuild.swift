@@ -72,7 +72,9 @@ struct ServingBuild {
                 }
                 adapter = adapters[path]
             }
-            do { try pipeline.load(name: entry.name, catalogue: catalogue, adapter: adapter) } catch { throw CLIError("catalogue \(entry.name): \(error)") }
+            do { try pipeline.load(name: entry.name, catalogue: catalogue, adapter: adapter) } catch let error as CatalogueLoadError {
+                throw CLIError("\(error)")   // names the catalogue itself
+            } catch { throw CLIError("catalogue \(entry.name): \(error)") }
             loaded.append((entry.name, catalogue))
             logger.info("catalogue loaded", metadata: ["catalogue": "\(entry.name)", "tools": "\(catalogue.tools.count)",
                                                        "adapter": "\(adapter?.summary ?? "none")"])
