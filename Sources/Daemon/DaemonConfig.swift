@@ -55,6 +55,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `max_message_bytes` | `--max-message-bytes` | integer 1024…67108864 | 1048576 | longest protocol line on either socket |
 /// | `context_tokens` | `--context-tokens` | integer 64…131072 | 2048 | KV cache capacity per sequence |
 /// | `max_connections` | `--max-connections` | integer 1…65536 | 256 | open connections per socket; more are answered `overloaded` and closed |
+/// | `mask_cache_budget_mb` | `--mask-cache-budget-mb` | integer 1…65536 | 256 | most memory one catalogue's warmed token masks may take (estimated before warming); a catalogue past it is refused at load and reload |
 /// | `log_level` | `--log-level` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` | `info` | least severe log line written (request text only at `debug`) |
 ///
 /// Relative paths in a file are taken relative to the file's directory; relative paths in flags,
@@ -90,6 +91,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxConnections: Int
     /// Least severe level logged: one of `logLevels`.
     public var logLevel: String
+    /// Most memory, in MiB, one catalogue's warmed token masks may take (`mask_cache_budget_mb`).
+    public var maskCacheBudgetMB = 256
 
     /// The accepted `log_level` values, most verbose first.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -130,6 +133,7 @@ public struct DaemonConfig: Sendable, Equatable {
             IntegerSetting(key: "max_message_bytes", flag: "--max-message-bytes", range: 1024...(64 << 20), keyPath: \.maxMessageBytes),
             IntegerSetting(key: "context_tokens", flag: "--context-tokens", range: 64...131_072, keyPath: \.contextTokens),
             IntegerSetting(key: "max_connections", flag: "--max-connections", range: 1...65_536, keyPath: \.maxConnections),
+            IntegerSetting(key: "mask_cache_budget_mb", flag: "--mask-cache-budget-mb", range: 1...65_536, keyPath: \.maskCacheBudgetMB),
         ]
     }
 
