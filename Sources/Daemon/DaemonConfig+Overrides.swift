@@ -36,6 +36,8 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var maxConnections: Int?
     /// `--log-level LEVEL`.
     public var logLevel: String?
+    /// `--stop-timeout-ms N` (set after `init`).
+    public var stopTimeoutMs: Int?
 
     /// No overrides; set the fields you need.
     public init(model: String? = nil, catalogues: [String] = [], adapters: [String] = [],
@@ -71,6 +73,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         case "--max-message-bytes": return maxMessageBytes
         case "--context-tokens": return contextTokens
         case "--max-connections": return maxConnections
+        case "--stop-timeout-ms": return stopTimeoutMs
         default: return nil
         }
     }

@@ -55,6 +55,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `max_message_bytes` | `--max-message-bytes` | integer 1024…67108864 | 1048576 | longest protocol line on either socket |
 /// | `context_tokens` | `--context-tokens` | integer 64…131072 | 2048 | KV cache capacity per sequence |
 /// | `max_connections` | `--max-connections` | integer 1…65536 | 256 | open connections per socket; more are answered `overloaded` and closed |
+/// | `stop_timeout_ms` | `--stop-timeout-ms` | integer 100…3600000 | 60000 | at SIGTERM, how long queued requests and handler calls may still take; then they get `shutting_down` (keep it below the unit's `TimeoutStopSec`, 90 s) |
 /// | `log_level` | `--log-level` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` | `info` | least severe log line written (request text only at `debug`) |
 ///
 /// Relative paths in a file are taken relative to the file's directory; relative paths in flags,
@@ -90,6 +91,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxConnections: Int
     /// Least severe level logged: one of `logLevels`.
     public var logLevel: String
+    /// How long a stop may take to finish accepted requests, in milliseconds (below systemd's TimeoutStopSec).
+    public var stopTimeoutMs: Int
 
     /// The accepted `log_level` values, most verbose first.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -111,6 +114,7 @@ public struct DaemonConfig: Sendable, Equatable {
         contextTokens = 2048
         maxConnections = 256
         logLevel = "info"
+        stopTimeoutMs = 60_000
     }
 
     /// The integer settings: file key, flag, accepted range and where the value lives.
@@ -130,6 +134,7 @@ public struct DaemonConfig: Sendable, Equatable {
             IntegerSetting(key: "max_message_bytes", flag: "--max-message-bytes", range: 1024...(64 << 20), keyPath: \.maxMessageBytes),
             IntegerSetting(key: "context_tokens", flag: "--context-tokens", range: 64...131_072, keyPath: \.contextTokens),
             IntegerSetting(key: "max_connections", flag: "--max-connections", range: 1...65_536, keyPath: \.maxConnections),
+            IntegerSetting(key: "stop_timeout_ms", flag: "--stop-timeout-ms", range: 100...3_600_000, keyPath: \.stopTimeoutMs),
         ]
     }
 
