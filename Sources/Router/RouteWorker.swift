@@ -158,28 +158,28 @@ public final class RouteWorker: @unchecked Sendable {
     @discardableResult
     public func drain(timeout: Double) -> Int {
         let deadline = clock() + timeout
-        var expired: [Job] = []
-        var stoppedRunning = false
+        var cut = 0
         condition.lock()
         stopping = true
         condition.broadcast()
         while running || head < queue.count {
-            if clock() >= deadline {
-                if !stopExpired.load(ordering: .relaxed) {
-                    stopExpired.store(true, ordering: .relaxed)
-                    expired = Array(queue[head...])
-                    queue.removeAll()
-                    head = 0
-                    stoppedRunning = running
-                }
-                if !running { break }
+            if clock() >= deadline && !stopExpired.load(ordering: .relaxed) {
+                // The running request sees the flag at its next step; the queued ones are answered now.
+                stopExpired.store(true, ordering: .relaxed)
+                let expired = queue[head...]
+                queue.removeAll()
+                head = 0
+                cut = expired.count + (running ? 1 : 0)
+                condition.unlock()
+                for job in expired { job.completion(.failure(.shuttingDown)) }
+                condition.lock()
+                continue
             }
             // Re-checks the clock at least every 20 ms (it may be a test's clock, not the wall).
             _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.isFinite ? 0.02 : 3600))
         }
         condition.unlock()
-        for job in expired { job.completion(.failure(.shuttingDown)) }
-        return expired.count + (stoppedRunning ? 1 : 0)
+        return cut
     }
 
     private func loop() {
