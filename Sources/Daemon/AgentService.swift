@@ -1,5 +1,7 @@
 // What the daemon does with one agent request line, independent of sockets: decode, dispatch by method,
-// run routing on the inference worker, and encode the response line.
+// run routing on the inference worker, and encode the response line. A `call` is validated again just
+// before dispatch against the catalogue served then (a reload may have changed it since decoding), and
+// handler calls are bounded by the stop deadline during a stop.
 
 import Foundation
 import Inference
@@ -235,6 +237,8 @@ public final class AgentService: Sendable {
     /// still waiting when the stop deadline passes is answered `shutting_down` then.
     private func invokeBeforeStop(_ handlers: HandlerRegistry, catalogue: String, tool: String,
                                   arguments: JSONValue) async -> Result<JSONValue, RPCError> {
+        // Past the stop deadline nothing more is dispatched: the agent would never see the result.
+        if stopDeadline.hasFired { return .failure(RPCError(.shuttingDown, "shutting down: the stop deadline passed before dispatch")) }
         let timeoutMs = stopDeadline.remaining.map { max(1, min(handlerTimeoutMs, Int($0 * 1000))) } ?? handlerTimeoutMs
         let stop = stopDeadline
         return await withCheckedContinuation { continuation in
