@@ -21,7 +21,8 @@ import JSON
 /// disagree — or crash: a crash signal during the check re-executes too — the process re-executes
 /// once more with the inherited setting (unset if it was unset), logs why, and `health` shows it
 /// (`"blas": {"coretype", "selected", "inherited", "verified", "fallback"}`).
-/// `TOOLROUTER_BLAS_PROBE_FAIL=1` makes the check of chosen kernels fail, for tests.
+/// `TOOLROUTER_BLAS_PROBE_FAIL=1` makes the check of chosen kernels fail, and `TOOLROUTER_BLAS_PROBE_CRASH=1`
+/// makes it crash (SIGILL), for tests.
 enum OpenBLASKernels {
     /// Set on re-execution: the inherited `OPENBLAS_CORETYPE` ("" when it was unset).
     static let inheritedKey = "TOOLROUTER_INHERITED_CORETYPE"
@@ -59,6 +60,8 @@ enum OpenBLASKernels {
         let inherited: String?
         let probe: BLASProbe
         let fallback: String?
+        /// How long the check took.
+        let milliseconds: Double
 
         var json: JSONValue {
             func string(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
@@ -77,9 +80,14 @@ enum OpenBLASKernels {
         let inherited = environment[inheritedKey].flatMap { $0.isEmpty ? nil : $0 }
         let fallback = environment[fallbackKey]
         let chosenHere = selected != nil && fallback == nil
-        if chosenHere { armCrashFallback(inherited: inherited) }
+        let start = Date()
+        if chosenHere {
+            armCrashFallback(inherited: inherited)
+            if environment["TOOLROUTER_BLAS_PROBE_CRASH"] == "1" { raise(SIGILL) }
+        }
         let probe = BLASProbe.run()
         if chosenHere { disarmCrashFallback() }
+        let milliseconds = Date().timeIntervalSince(start) * 1000
         if chosenHere {
             var reason: String?
             if environment["TOOLROUTER_BLAS_PROBE_FAIL"] == "1" {
@@ -89,7 +97,8 @@ enum OpenBLASKernels {
             }
             if let reason { reexecute(inherited: inherited, reason: reason) }
         }
-        return Status(coretype: environment["OPENBLAS_CORETYPE"], selected: selected, inherited: inherited, probe: probe, fallback: fallback)
+        return Status(coretype: environment["OPENBLAS_CORETYPE"], selected: selected, inherited: inherited, probe: probe,
+                      fallback: fallback, milliseconds: milliseconds)
     }
 
     /// Re-executes with `OPENBLAS_CORETYPE` back at the inherited value (unset if there was none).

@@ -79,7 +79,8 @@ struct ServeCommand: ParsableCommand {
     /// One line on the BLAS kernels: verified, fallen back (warning), or failing the check (error).
     func logBLAS(_ blas: OpenBLASKernels.Status, logger: Logger) {
         let metadata: Logger.Metadata = ["coretype": "\(blas.coretype ?? "default")", "selected": "\(blas.selected ?? "-")",
-                                         "max_relative_error": "\(blas.probe.maxRelativeError)"]
+                                         "max_relative_error": "\(blas.probe.maxRelativeError)",
+                                         "check_ms": "\(Int(blas.milliseconds))"]
         if let fallback = blas.fallback {
             logger.warning("blas: fell back to the inherited kernels", metadata: metadata.merging(["reason": "\(fallback)"]) { $1 })
         } else if let failure = blas.probe.failure {

@@ -10,6 +10,7 @@ import TestSupport
 
 @Suite("BLAS kernel check (real binary)", .serialized)
 struct BLASCheckTests {
+    /// The `blas` member of `health`.
     static func blas(_ serve: LifecycleServe) throws -> JSONValue {
         let client = try serve.connect()
         let health = try LifecycleServe.send(client, "health")
@@ -28,6 +29,17 @@ struct BLASCheckTests {
         #expect(blas["fallback"]?.stringValue?.contains("TOOLROUTER_BLAS_PROBE_FAIL") == true, "\(blas)")
         #expect(blas["verified"] == .bool(true))   // the inherited kernels pass the check
         #expect(serve.child.output.contains("blas: fell back to the inherited kernels"), "\(serve.child.output)")
+    }
+
+    @Test("kernels that crash during the check do not kill the daemon: it re-executes with the inherited setting")
+    func crashFallsBack() throws {
+        let serve = try LifecycleServe(environment: ["OPENBLAS_CORETYPE": "Haswell", "TOOLROUTER_OPENBLAS_CORETYPE": "SKYLAKEX",
+                                                     "TOOLROUTER_BLAS_PROBE_CRASH": "1"], name: "blas-crash")
+        defer { serve.child.stop() }
+        let blas = try Self.blas(serve)
+        #expect(blas["coretype"]?.stringValue == "Haswell", "\(blas)")
+        #expect(blas["fallback"]?.stringValue?.contains("crashed") == true, "\(blas)")
+        #expect(blas["verified"] == .bool(true))
     }
 
     @Test("the normal path: the chosen kernels pass the check and are kept")
