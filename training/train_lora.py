@@ -141,7 +141,8 @@ def main():
     rendered = common.render_rows(catalogue, args.rows)
     tok, model = common.load_base()
 
-    # The HF tokenizer (from the GGUF) must agree with the daemon's tokenizer.
+    # The HF tokenizer (from the GGUF) must agree with the daemon's tokenizer. (render-prompt encodes a
+    # control-token string written in a request as plain text; HF would parse it, so such a row fails here.)
     mismatches = 0
     for r in rendered:
         if (tok(r["prompt"], add_special_tokens=False)["input_ids"] != r["prompt_ids"]

@@ -32,7 +32,7 @@ public struct RPCRequest: Sendable, Equatable {
     /// Decodes one framed line. Bytes that are not JSON (invalid UTF-8 included) give a parse
     /// error with id null; JSON that is not a request object gives an invalid request carrying the
     /// id when one could be read.
-    public static func decode(line: [UInt8], limits: JSONLimits = JSONLimits()) -> Result<RPCRequest, RPCErrorResponse> {
+    public static func decode(line: [UInt8], limits: JSONLimits = .protocolLine(maxBytes: 1 << 20)) -> Result<RPCRequest, RPCErrorResponse> {
         let value: JSONValue
         do throws(JSONParseError) {
             value = try JSONParser.parse(bytes: line, limits: limits)
@@ -221,4 +221,10 @@ public enum AgentMethod: Sendable, Equatable {
             throw RPCError(.invalidParams, "invalid params: \(method) takes no params")
         }
     }
+}
+
+extension JSONLimits {
+    /// The parser limits for one protocol line on either socket: the size limit is the framing limit
+    /// (`max_message_bytes`), so a line the framer passes is never refused by the parser for its size.
+    public static func protocolLine(maxBytes: Int) -> JSONLimits { JSONLimits(maxDepth: 64, maxBytes: maxBytes) }
 }

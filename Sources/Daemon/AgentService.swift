@@ -1,5 +1,7 @@
 // What the daemon does with one agent request line, independent of sockets: decode, dispatch by method,
-// run routing on the inference worker, and encode the response line.
+// run routing on the inference worker, and encode the response line. A `call` is validated again just
+// before dispatch against the catalogue served then (a reload may have changed it since decoding), and
+// handler calls are bounded by the stop deadline during a stop.
 
 import Foundation
 import Inference
@@ -35,12 +37,21 @@ public final class AgentService: Sendable {
     public let logger: Logger
     /// The Prometheus metrics (`stats` with `{"format": "prometheus"}`).
     public let metrics = DaemonMetrics()
+    /// Parser limits for request lines: the size limit is `max_message_bytes`, the framing limit.
+    public let messageLimits: JSONLimits
+    /// The BLAS kernels in use and their check, shown by `health` (nil: not reported).
+    public let blas: JSONValue?
+    /// Set when a stop begins: calls waiting on a handler are answered `shutting_down` at its deadline.
+    public let stopDeadline = StopDeadline()
     let counters = ServiceCounters()
     let started = MonotonicClock.now()
 
     /// A service over `worker` serving `catalogues`, dispatching calls to `handlers`.
     public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int,
-                handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000, logger: Logger = Logger(label: "toolrouter")) {
+                handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000, maxMessageBytes: Int = 1 << 20,
+                blas: JSONValue? = nil, logger: Logger = Logger(label: "toolrouter")) {
+        self.blas = blas
+        self.messageLimits = .protocolLine(maxBytes: maxMessageBytes)
         self.worker = worker
         self.catalogueList = Mutex(catalogues)
         self.defaultDeadlineMs = defaultDeadlineMs
@@ -54,7 +65,7 @@ public final class AgentService: Sendable {
         counters.requests.add(1, ordering: .relaxed)
         let start = MonotonicClock.now()
         let request: RPCRequest
-        switch RPCRequest.decode(line: line) {
+        switch RPCRequest.decode(line: line, limits: messageLimits) {
         case .success(let r): request = r
         case .failure(let response):
             logger.info("request", metadata: ["outcome": "\(Self.outcome(response.error))", "bytes": "\(line.count)"])
@@ -162,7 +173,7 @@ public final class AgentService: Sendable {
         switch method {
         case .health:
             return .success(.object([("status", .string("ok")), ("queued", .number(JSONNumber(worker.queuedCount))),
-                                     ("handlers", handlersJSON())]))
+                                     ("handlers", handlersJSON())] + (blas.map { [("blas", $0)] } ?? [])))
         case .stats(prometheus: true):
             return .success(.object([("format", .string("prometheus")), ("text", .string(metrics.text(queued: worker.queuedCount)))]))
         case .stats(prometheus: false):
@@ -188,29 +199,77 @@ public final class AgentService: Sendable {
         case .call(let params):
             switch await route(params) {
             case .failure(let error): return .failure(error)
-            case .success(var result):
-                if case .noTool(let reason) = result.call {
-                    return .success(.object([("call", result.call.json), ("result", .null), ("reason", .string(reason)),
-                                             ("timings", Self.timingsJSON(result.timings))]))
-                }
-                guard let handlers, case .tool(let tool, let arguments) = result.call,
-                      let catalogue = loadedCatalogue(for: params)?.name else {
-                    return .failure(RPCError(.noHandler, "no handler is registered for tool '\(result.call.toolName)'",
-                                             data: .object([("call", result.call.json)])))
-                }
-                let dispatchStart = MonotonicClock.now()
-                let outcome = await handlers.invoke(catalogue: catalogue, tool: tool, arguments: arguments, timeoutMs: handlerTimeoutMs)
-                result.timings.dispatchMs = (MonotonicClock.now() - dispatchStart) * 1000
-                result.timings.totalMs += result.timings.dispatchMs
-                switch outcome {
-                case .success(let value):
-                    return .success(.object([("call", result.call.json), ("result", value), ("timings", Self.timingsJSON(result.timings))]))
-                case .failure(var error):
-                    error.data = .object([("call", result.call.json)] + (error.data.map { [("handler", $0)] } ?? []))
-                    return .failure(error)
-                }
+            case .success(let result): return await dispatch(result, params: params)
             }
         }
+    }
+
+    /// Sends a routed call to its handler. The call was validated against the catalogue it was decoded
+    /// under; a reload may have changed that catalogue since, so it is validated again against the
+    /// catalogue served now, and not dispatched (`catalogueChanged`) if its catalogue or tool left or it
+    /// no longer validates.
+    func dispatch(_ routed: RouteResult, params: RouteParams) async -> Result<JSONValue, RPCError> {
+        var result = routed
+        if case .noTool(let reason) = result.call {
+            return .success(.object([("call", result.call.json), ("result", .null), ("reason", .string(reason)),
+                                     ("timings", Self.timingsJSON(result.timings))]))
+        }
+        let current = loadedCatalogue(for: params)
+        if let problem = Self.invalidAtDispatch(result.call, current: current) { return .failure(problem) }
+        guard let handlers, case .tool(let tool, let arguments) = result.call, let catalogue = current?.name else {
+            return .failure(RPCError(.noHandler, "no handler is registered for tool '\(result.call.toolName)'",
+                                     data: .object([("call", result.call.json)])))
+        }
+        let dispatchStart = MonotonicClock.now()
+        let outcome = await invokeBeforeStop(handlers, catalogue: catalogue, tool: tool, arguments: arguments)
+        result.timings.dispatchMs = (MonotonicClock.now() - dispatchStart) * 1000
+        result.timings.totalMs += result.timings.dispatchMs
+        switch outcome {
+        case .success(let value):
+            return .success(.object([("call", result.call.json), ("result", value), ("timings", Self.timingsJSON(result.timings))]))
+        case .failure(var error):
+            error.data = .object([("call", result.call.json)] + (error.data.map { [("handler", $0)] } ?? []))
+            return .failure(error)
+        }
+    }
+
+    /// Calls the handler, within the handler timeout clipped to the stop deadline during a stop; a call
+    /// still waiting when the stop deadline passes is answered `shutting_down` then.
+    private func invokeBeforeStop(_ handlers: HandlerRegistry, catalogue: String, tool: String,
+                                  arguments: JSONValue) async -> Result<JSONValue, RPCError> {
+        // Past the stop deadline nothing more is dispatched: the agent would never see the result.
+        if stopDeadline.hasFired { return .failure(RPCError(.shuttingDown, "shutting down: the stop deadline passed before dispatch")) }
+        let timeoutMs = stopDeadline.remaining.map { max(1, min(handlerTimeoutMs, Int($0 * 1000))) } ?? handlerTimeoutMs
+        let stop = stopDeadline
+        return await withCheckedContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            let token = stop.onFire {
+                answer.resume(.failure(RPCError(.shuttingDown, "shutting down: the stop deadline passed before the handler answered")))
+            }
+            Task {
+                let outcome = await handlers.invoke(catalogue: catalogue, tool: tool, arguments: arguments, timeoutMs: timeoutMs)
+                stop.cancel(token)
+                answer.resume(outcome)
+            }
+        }
+    }
+
+    /// The `catalogueChanged` error when `call` cannot be dispatched under `current` (the catalogue its
+    /// request names, as served now): the catalogue or the tool is gone, or the arguments fail its schema.
+    static func invalidAtDispatch(_ call: ToolCall, current: (name: String, catalogue: ToolCatalogue)?) -> RPCError? {
+        let issues: [String]
+        if let current {
+            if current.catalogue.tool(named: call.toolName) == nil {
+                issues = ["tool '\(call.toolName)' is no longer in catalogue '\(current.name)'"]
+            } else {
+                issues = current.catalogue.validate(call).map { "\($0.instancePointer): \($0.message)" }
+            }
+        } else {
+            issues = ["the request's catalogue is no longer loaded"]
+        }
+        guard !issues.isEmpty else { return nil }
+        return RPCError(.catalogueChanged, "catalogue changed since the call was decoded: \(issues.joined(separator: "; ")); not dispatched",
+                        data: .object([("call", call.json), ("issues", .array(issues.map(JSONValue.string)))]))
     }
 
     /// `{"catalogue": {"tool": handler count}}` for the tools that have handlers, in catalogue order.
@@ -253,12 +312,15 @@ public final class AgentService: Sendable {
         switch failure {
         case .overloaded: return RPCError(.overloaded, "\(failure)")
         case .deadlineExceeded: return RPCError(.deadlineExceeded, "\(failure)")
-        case .cancelled: return RPCError(.internalError, "request cancelled")
+        case .cancelled: return RPCError(.cancelled, "\(failure)")
         case .shuttingDown: return RPCError(.shuttingDown, "\(failure)")
         case .route(let error):
             switch error {
             case .unknownCatalogue: return RPCError(.unknownCatalogue, "\(error)")
-            case .emptyInput, .inputTooLong: return .invalidParams(field: "input", "\(error)")
+            case .emptyInput: return .invalidParams(field: "input", "\(error)")
+            case .inputTooLong(let tokens, let capacity):
+                return RPCError(.inputTooLong, "input too long: \(error)",
+                                data: .object([("tokens", .number(JSONNumber(tokens))), ("capacity", .number(JSONNumber(capacity)))]))
             case .unknownTool: return .invalidParams(field: "tool_choice", "\(error)")
             case .grammar: return RPCError(.internalError, "\(error)")
             case .invalidCall(let raw, let problems): return .invalidCall(raw: raw, issues: problems)

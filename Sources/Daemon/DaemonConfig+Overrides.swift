@@ -38,6 +38,8 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var logLevel: String?
     /// `--mask-cache-budget-mb N`.
     public var maskCacheBudgetMB: Int? = nil
+    /// `--stop-timeout-ms N` (set after `init`).
+    public var stopTimeoutMs: Int?
 
     /// No overrides; set the fields you need.
     public init(model: String? = nil, catalogues: [String] = [], adapters: [String] = [],
@@ -74,6 +76,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         case "--context-tokens": return contextTokens
         case "--max-connections": return maxConnections
         case "--mask-cache-budget-mb": return maskCacheBudgetMB
+        case "--stop-timeout-ms": return stopTimeoutMs
         default: return nil
         }
     }

@@ -56,6 +56,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `context_tokens` | `--context-tokens` | integer 64…131072 | 2048 | KV cache capacity per sequence |
 /// | `max_connections` | `--max-connections` | integer 1…65536 | 256 | open connections per socket; more are answered `overloaded` and closed |
 /// | `mask_cache_budget_mb` | `--mask-cache-budget-mb` | integer 1…65536 | 256 | most memory one catalogue's warmed token masks may take (estimated before warming); a catalogue past it is refused at load and reload |
+/// | `stop_timeout_ms` | `--stop-timeout-ms` | integer 100…3600000 | 60000 | at SIGTERM, how long queued requests and handler calls may still take; then they get `shutting_down` (keep it below the unit's `TimeoutStopSec`, 90 s) |
 /// | `log_level` | `--log-level` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` | `info` | least severe log line written (request text only at `debug`) |
 ///
 /// Relative paths in a file are taken relative to the file's directory; relative paths in flags,
@@ -93,6 +94,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var logLevel: String
     /// Most memory, in MiB, one catalogue's warmed token masks may take (`mask_cache_budget_mb`).
     public var maskCacheBudgetMB = 256
+    /// How long a stop may take to finish accepted requests, in milliseconds (below systemd's TimeoutStopSec).
+    public var stopTimeoutMs: Int
 
     /// The accepted `log_level` values, most verbose first.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -114,6 +117,7 @@ public struct DaemonConfig: Sendable, Equatable {
         contextTokens = 2048
         maxConnections = 256
         logLevel = "info"
+        stopTimeoutMs = 60_000
     }
 
     /// The integer settings: file key, flag, accepted range and where the value lives.
@@ -134,6 +138,7 @@ public struct DaemonConfig: Sendable, Equatable {
             IntegerSetting(key: "context_tokens", flag: "--context-tokens", range: 64...131_072, keyPath: \.contextTokens),
             IntegerSetting(key: "max_connections", flag: "--max-connections", range: 1...65_536, keyPath: \.maxConnections),
             IntegerSetting(key: "mask_cache_budget_mb", flag: "--mask-cache-budget-mb", range: 1...65_536, keyPath: \.maskCacheBudgetMB),
+            IntegerSetting(key: "stop_timeout_ms", flag: "--stop-timeout-ms", range: 100...3_600_000, keyPath: \.stopTimeoutMs),
         ]
     }
 

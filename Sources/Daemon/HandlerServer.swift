@@ -58,7 +58,7 @@ private final class HandlerConnection: ChannelInboundHandler {
     }
 
     private func handle(_ line: [UInt8], context: ChannelHandlerContext) {
-        guard let message = try? JSONParser.parse(bytes: line), case .object = message else {
+        guard let message = try? JSONParser.parse(bytes: line, limits: .protocolLine(maxBytes: framer.maxLineBytes)), case .object = message else {
             write(context, RPCResponse.error(id: .null, RPCError(.parseError, "expected one JSON-RPC message per line")))
             return
         }

@@ -20,6 +20,10 @@ import JSON
 /// | -32007 | `invalidCall` | the decoded call failed schema validation and was not dispatched; `data` is `{"raw", "issues"}` |
 /// | -32008 | `messageTooLarge` | the line exceeded the message size cap; the rest of it was discarded |
 /// | -32009 | `shuttingDown` | the daemon is stopping and takes no new requests |
+/// | -32010 | `forbidden` | the connecting process is not in the socket's allowed uids/gids |
+/// | -32030 | `cancelled` | the request was cancelled (its connection closed) before it finished |
+/// | -32031 | `inputTooLong` | the prompt leaves no room in the context for the answer; `data` is `{"tokens", "capacity"}` |
+/// | -32032 | `catalogueChanged` | a reload changed the catalogue between decoding and dispatch, and the call is not valid under the catalogue now served; not dispatched |
 public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     /// The line is not valid UTF-8 JSON.
     case parseError = -32700
@@ -51,6 +55,13 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     case shuttingDown = -32009
     /// The connecting process is not in the socket's allowed uids/gids.
     case forbidden = -32010
+    /// The request was cancelled before it finished.
+    case cancelled = -32030
+    /// The prompt does not leave room in the context for the answer.
+    case inputTooLong = -32031
+    /// A reload changed the catalogue after the call was decoded, and the call does not validate under
+    /// the catalogue being served (or its tool left); it was not dispatched.
+    case catalogueChanged = -32032
 
     /// The short message used when no more specific one is given.
     public var defaultMessage: String {
@@ -70,6 +81,9 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
         case .messageTooLarge: return "message too large"
         case .shuttingDown: return "shutting down"
         case .forbidden: return "forbidden: this peer is not allowed on the socket"
+        case .cancelled: return "request cancelled"
+        case .inputTooLong: return "input too long: the prompt leaves no room in the context for the answer"
+        case .catalogueChanged: return "catalogue changed: the call is not valid under the catalogue now served and was not dispatched"
         }
     }
 }

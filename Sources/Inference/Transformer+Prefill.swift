@@ -5,13 +5,16 @@ import GGUF
 
 extension Transformer {
     /// Runs a chunk of n ≤ maxBatch tokens at positions cache.count ..< cache.count + n;
-    /// leaves the last token's final residual in `x`.
-    func prefill(_ tokens: ArraySlice<Int>, cache: KVCache) {
+    /// leaves the last token's final residual in `x`. `shouldStop` is checked before each layer; when
+    /// it says stop, returns false and the cache keeps its previous length (the chunk is abandoned).
+    @discardableResult
+    func prefill(_ tokens: ArraySlice<Int>, cache: KVCache, shouldStop: (() -> Bool)? = nil) -> Bool {
         let n = tokens.count, d = c.dim, kv = c.kvDim, f = c.ffnDim
         let p0 = cache.count
         for (i, id) in tokens.enumerated() { model.embedding.dequantize(rows: id..<(id + 1), into: bx + i * d) }
         fillCosSin(firstPosition: p0, count: n)
         for (l, layer) in model.layers.enumerated() {
+            if let shouldStop, shouldStop() { return false }
             let keys = cache.keys(layer: l), values = cache.values(layer: l)
             let lora = adapter?.layers[l]
             // bxn[n, d] = norm(bx); bq[n, d], keys/values[p0..<p0+n, kv] = bxn · Wq/Wk/Wvᵀ (+ the adapter's s·bxn·Aᵀ·Bᵀ)
@@ -55,6 +58,7 @@ extension Transformer {
         }
         x.update(from: bx + (n - 1) * d, count: d)
         cache.advance(by: n)
+        return true
     }
 
     /// This lane's share of output[n, W.rows] = input[n, W.cols] · Wᵀ (+ s·input·Aᵀ·Bᵀ when `lora` is

@@ -110,6 +110,13 @@ public final class Transformer {
     /// Runs `tokens` at the cache's next positions, appends their keys and values to `cache`, and
     /// leaves the logits of the last token in `logits`.
     public func evaluate(_ tokens: [Int], cache: KVCache) throws(InferenceError) {
+        _ = try evaluate(tokens, cache: cache, shouldStop: nil)
+    }
+
+    /// `evaluate`, checking `shouldStop` before each layer of each prefill chunk so a long prompt can be
+    /// abandoned promptly; returns false when it stopped early (the cache then holds part of the tokens
+    /// and the logits are not computed).
+    public func evaluate(_ tokens: [Int], cache: KVCache, shouldStop: (() -> Bool)?) throws(InferenceError) -> Bool {
         guard !tokens.isEmpty else { throw .emptyInput }
         if let adapterProblem { throw .adapterMismatch(adapterProblem) }
         for id in tokens where id < 0 || id >= c.vocabularySize {
@@ -121,13 +128,14 @@ public final class Transformer {
         while start < tokens.count {
             let chunk = min(maxBatch, tokens.count - start)
             if chunk >= batchThreshold {
-                prefill(tokens[start..<(start + chunk)], cache: cache)
+                guard prefill(tokens[start..<(start + chunk)], cache: cache, shouldStop: shouldStop) else { return false }
             } else {
                 for id in tokens[start..<(start + chunk)] { decode(id, cache: cache) }
             }
             start += chunk
         }
         computeLogits()
+        return true
     }
 
     /// The logits of the last evaluation as an array.

@@ -117,7 +117,9 @@ public final class ConstrainedDecoder {
         result.ids += leading
         result.forcedTokens += leading.count
         t0 = MonotonicClock.now()
-        do { try transformer.evaluate(prompt + leading, cache: cache) } catch { throw .inference(error) }
+        let finished: Bool
+        do { finished = try transformer.evaluate(prompt + leading, cache: cache, shouldStop: shouldStop) } catch { throw .inference(error) }
+        guard finished else { throw .stopped }
         result.prefillSeconds = MonotonicClock.now() - t0
 
         while true {

@@ -23,7 +23,7 @@ public enum RouteError: Error, CustomStringConvertible {
     case unknownTool(String, catalogue: String)
     /// A tool choice's grammar could not be compiled.
     case grammar(String)
-    /// The input and the catalogue prefix do not fit in the context.
+    /// The input and the catalogue prefix do not fit in the context, or leave no room for the answer.
     case inputTooLong(tokens: Int, capacity: Int)
     /// Decoding failed (budget, inference).
     case decoding(ConstrainedDecodingError)
@@ -188,8 +188,9 @@ public final class RequestPipeline {
         let grammar = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue)))
         try checkMaskBudget(grammar, catalogue: name)
         grammar.prepareMasks(for: decoder.vocabulary)
-        let systemText = PromptRenderer.renderSplit(catalogue: catalogue, input: "x", template: template).prefix
-        let systemIDs = tokenizer.encode(systemText, parseSpecial: true)
+        // The catalogue's text is encoded as plain text (a control-token string in a description stays text);
+        // the user turn's opening is the template's own text.
+        let systemIDs = PromptRenderer.encodeSplit(catalogue: catalogue, input: "x", template: template, tokenizer: tokenizer).prefix
         let openingIDs = tokenizer.encode(PromptRenderer.userTurnOpening(catalogue: catalogue, template: template), parseSpecial: true)
         let prefixIDs = systemIDs + openingIDs
         let prefixCache = KVCache(config: transformer.model.config, capacity: max(1, prefixIDs.count))
@@ -225,9 +226,10 @@ public final class RequestPipeline {
         guard !input.isEmpty else { throw .emptyInput }
         let grammar = try prepared.grammar(for: request.toolChoice)
         // The request's part of the prompt is cut from the whole rendering (rendering the user turn alone
-        // would let a template add its default system prompt).
-        let requestText = PromptRenderer.renderSplit(catalogue: prepared.catalogue, input: input, template: template).request
-        let (cached, rest) = prepared.split(requestIDs: tokenizer.encode(requestText, parseSpecial: true))
+        // would let a template add its default system prompt). The input is encoded as plain text: a
+        // `<|im_end|>` in it cannot end the user's turn.
+        let requestIDs = PromptRenderer.encodeSplit(catalogue: prepared.catalogue, input: input, template: template, tokenizer: tokenizer).request
+        let (cached, rest) = prepared.split(requestIDs: requestIDs)
         let total = cached + rest.count
         guard total + 1 < cache.capacity else { throw .inputTooLong(tokens: total, capacity: cache.capacity) }
         transformer.adapter = prepared.adapter
@@ -237,7 +239,11 @@ public final class RequestPipeline {
         let budget = min(maxTokens, cache.capacity - total - 1)
         let decoded: ConstrainedResult
         do { decoded = try decoder.decode(prompt: Array(rest), grammar: grammar, maxTokens: budget, cache: cache) } catch {
-            throw .decoding(error)
+            // The context, not `maxTokens`, cut the budget: the input left no room for the answer.
+            switch error {
+            case .budgetTooSmall where budget < maxTokens, .budgetExhausted where budget < maxTokens: throw .inputTooLong(tokens: total, capacity: cache.capacity)
+            default: throw .decoding(error)
+            }
         }
         let validateStart = MonotonicClock.now()
         let call: ToolCall

@@ -1,6 +1,8 @@
 // The single inference worker: one thread owns the pipeline (the engine already uses every core inside
 // a request), fed by a bounded FIFO queue. A full queue refuses at once (overloaded); a request whose
 // deadline passes, or whose client went away, is dropped — while queued or between decoding steps.
+// A stop drains the queue within a stop deadline (systemd kills a service that overruns its
+// TimeoutStopSec): what has not finished by then — queued or running — is answered `shuttingDown`.
 
 import Foundation
 import Inference
@@ -63,13 +65,19 @@ public final class RouteWorker: @unchecked Sendable {
     private var head = 0                   // index of the oldest queued job
     private var stopping = false
     private var running = false
+    /// Set when a drain's stop deadline passes: the running request stops at its next step.
+    private let stopExpired = Atomic<Bool>(false)
     private let progress = Atomic<Int>(0)
     private var thread: Thread?
+    /// Monotonic seconds; deadlines and the stop deadline are measured on it (injectable for tests).
+    private let clock: @Sendable () -> Double
 
-    /// A worker that owns `pipeline` (nothing else may use it afterwards).
-    public init(pipeline: RequestPipeline, queueDepth: Int) {
+    /// A worker that owns `pipeline` (nothing else may use it afterwards). `clock` gives monotonic
+    /// seconds (a test may pass its own to move time).
+    public init(pipeline: RequestPipeline, queueDepth: Int, clock: @escaping @Sendable () -> Double = { MonotonicClock.now() }) {
         self.pipeline = pipeline
         self.queueDepth = max(1, queueDepth)
+        self.clock = clock
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = "toolrouter-inference"
         thread.stackSize = 4 << 20
@@ -111,7 +119,7 @@ public final class RouteWorker: @unchecked Sendable {
     /// Queues `request`; `completion` runs exactly once, on the worker thread (or at once if refused).
     public func submit(_ request: RouteRequest, deadlineMs: Double, cancellation: CancellationFlag = CancellationFlag(),
                        completion: @escaping @Sendable (Result<RouteResult, RouteFailure>) -> Void) {
-        let now = MonotonicClock.now()
+        let now = clock()
         condition.lock()
         if stopping { condition.unlock(); completion(.failure(.shuttingDown)); return }
         if queue.count - head >= queueDepth { condition.unlock(); completion(.failure(.overloaded(queueDepth: queueDepth))); return }
@@ -140,11 +148,38 @@ public final class RouteWorker: @unchecked Sendable {
 
     /// Stops taking work, finishes every queued request, then ends the thread. Blocks until done.
     public func drain() {
+        drain(timeout: .infinity)
+    }
+
+    /// Stops taking work and finishes queued requests until `timeout` seconds (on the worker's clock)
+    /// have passed; then the requests still queued are answered `shuttingDown` at once and the running
+    /// one stops at its next decoding step with `shuttingDown`. Blocks until no request is left; returns
+    /// how many were cut short.
+    @discardableResult
+    public func drain(timeout: Double) -> Int {
+        let deadline = clock() + timeout
+        var cut = 0
         condition.lock()
         stopping = true
         condition.broadcast()
-        while running || head < queue.count { condition.wait() }
+        while running || head < queue.count {
+            if clock() >= deadline && !stopExpired.load(ordering: .relaxed) {
+                // The running request sees the flag at its next step; the queued ones are answered now.
+                stopExpired.store(true, ordering: .relaxed)
+                let expired = queue[head...]
+                queue.removeAll()
+                head = 0
+                cut = expired.count + (running ? 1 : 0)
+                condition.unlock()
+                for job in expired { job.completion(.failure(.shuttingDown)) }
+                condition.lock()
+                continue
+            }
+            // Re-checks the clock at least every 20 ms (it may be a test's clock, not the wall).
+            _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.isFinite ? 0.02 : 3600))
+        }
         condition.unlock()
+        return cut
     }
 
     private func loop() {
@@ -169,13 +204,14 @@ public final class RouteWorker: @unchecked Sendable {
     }
 
     private func run(_ job: Job) -> Result<RouteResult, RouteFailure> {
-        let started = MonotonicClock.now()
+        let started = clock()
         progress.add(1, ordering: .relaxed)
+        if stopExpired.load(ordering: .relaxed) { return .failure(.shuttingDown) }
         if job.cancellation.isCancelled { return .failure(.cancelled) }
         if started > job.deadline { return .failure(.deadlineExceeded(afterMs: (started - job.enqueued) * 1000)) }
         let stop: () -> Bool = { [self] in
             self.progress.add(1, ordering: .relaxed)
-            return job.cancellation.isCancelled || MonotonicClock.now() > job.deadline
+            return job.cancellation.isCancelled || self.stopExpired.load(ordering: .relaxed) || self.clock() > job.deadline
         }
         do {
             var result = try job.pipeline.route(job.request, shouldStop: stop)
@@ -184,7 +220,8 @@ public final class RouteWorker: @unchecked Sendable {
             return .success(result)
         } catch {
             if case .decoding(.stopped) = error {
-                return .failure(job.cancellation.isCancelled ? .cancelled : .deadlineExceeded(afterMs: (MonotonicClock.now() - job.enqueued) * 1000))
+                if stopExpired.load(ordering: .relaxed) { return .failure(.shuttingDown) }
+                return .failure(job.cancellation.isCancelled ? .cancelled : .deadlineExceeded(afterMs: (clock() - job.enqueued) * 1000))
             }
             return .failure(.route(error))
         }

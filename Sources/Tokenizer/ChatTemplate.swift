@@ -59,27 +59,37 @@ public enum ChatTemplate: Sendable, Equatable {
         }
     }
 
-    /// Renders `messages` as the model's prompt text, to be encoded with `parseSpecial: true`.
+    /// Renders `messages` as the model's prompt text (for display: to encode it, use `pieces` and
+    /// `BPETokenizer.encode(_:)`, which keep control-token strings inside the messages as plain text).
     /// - Parameter addGenerationPrompt: whether to end with the header of an assistant turn.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
-        var text = ""
+        pieces(messages, addGenerationPrompt: addGenerationPrompt).renderedText
+    }
+
+    /// Renders `messages` as pieces: the template's control tokens apart from the roles and contents,
+    /// which are text (never parsed for control tokens when encoded).
+    /// - Parameter addGenerationPrompt: whether to end with the header of an assistant turn.
+    public func pieces(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> [PromptPiece] {
+        var out: [PromptPiece] = []
         switch self {
         case .chatML(let defaultSystemPrompt):
+            let start = PromptPiece.control("<|im_start|>"), end = PromptPiece.control("<|im_end|>")
             if let defaultSystemPrompt, let first = messages.first, first.role != "system" {
-                text += "<|im_start|>system\n\(defaultSystemPrompt)<|im_end|>\n"
+                out += [start, .text("system\n"), .text(defaultSystemPrompt), end, .text("\n")]
             }
             for message in messages {
-                text += "<|im_start|>\(message.role)\n\(message.content)<|im_end|>\n"
+                out += [start, .text("\(message.role)\n"), .text(message.content), end, .text("\n")]
             }
-            if addGenerationPrompt { text += "<|im_start|>assistant\n" }
+            if addGenerationPrompt { out += [start, .text("assistant\n")] }
         case .llama3:
+            let header = PromptPiece.control("<|start_header_id|>"), headerEnd = PromptPiece.control("<|end_header_id|>")
             for message in messages {
-                let content = message.content.trimmingWhitespace()
-                text += "<|start_header_id|>\(message.role)<|end_header_id|>\n\n\(content)<|eot_id|>"
+                out += [header, .text(message.role), headerEnd, .text("\n\n"), .text(message.content.trimmingWhitespace()),
+                        .control("<|eot_id|>")]
             }
-            if addGenerationPrompt { text += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+            if addGenerationPrompt { out += [header, .text("assistant"), headerEnd, .text("\n\n")] }
         }
-        return text
+        return out.coalesced
     }
 
     // MARK: Recognition helpers

@@ -12,6 +12,13 @@ extension BPETokenizer {
         var output: [Int] = []
         output.reserveCapacity(text.utf8.count / 3 + 2)
         if special.addBOS, let bos = special.bos { output.append(bos) }
+        appendEncoded(text, parseSpecial: parseSpecial, into: &output)
+        if special.addEOS, let eos = special.eos { output.append(eos) }
+        return output
+    }
+
+    /// Appends the ids of `text` (no BOS/EOS) to `output`.
+    func appendEncoded(_ text: String, parseSpecial: Bool, into output: inout [Int]) {
         let bytes = Array(text.utf8)
         var workspace = BPEWorkspace()
         for fragment in specialMatcher.partition(bytes, parseSpecial: parseSpecial) {
@@ -22,8 +29,6 @@ extension BPETokenizer {
                 appendOrdinaryText(bytes[range], workspace: &workspace, into: &output)
             }
         }
-        if special.addEOS, let eos = special.eos { output.append(eos) }
-        return output
     }
 
     /// Pre-tokenizes and merges text that holds no special token.

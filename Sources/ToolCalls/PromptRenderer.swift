@@ -3,6 +3,12 @@
 // Short on purpose: the grammar enforces every schema, so the model needs only the tool names, their
 // argument names and a one-line summary each. Fewer prompt tokens also make every request faster.
 // Training data is rendered by this same code, so training and serving cannot drift.
+//
+// The user's input and the catalogue's text (tool names, argument names, descriptions) are untrusted:
+// they are encoded as plain text (see `PromptPiece`), so a `<|im_end|>` written in them stays the
+// characters `<|im_end|>` and cannot end a turn. Only the chat template's own control tokens are
+// encoded as control tokens. Encode prompts with `encode(...)` / `encodeSplit(...)`, never by encoding the
+// rendered string with special-token parsing on.
 
 import JSON
 import Tokenizer
@@ -20,9 +26,32 @@ public enum PromptRenderer {
     }
 
     /// The full prompt text (control tokens included) for `input`, ending where the assistant's reply begins.
+    /// For display: encode with `encode(catalogue:input:template:tokenizer:)`.
     public static func render(catalogue: ToolCatalogue, input: String,
                               template: ChatTemplate = .chatML(defaultSystemPrompt: nil)) -> String {
-        template.render([.system(systemPrompt(for: catalogue)), .user(input)], addGenerationPrompt: true)
+        pieces(catalogue: catalogue, input: input, template: template).renderedText
+    }
+
+    /// The full prompt as pieces: the template's control tokens, and the system prompt and input as text.
+    public static func pieces(catalogue: ToolCatalogue, input: String,
+                              template: ChatTemplate = .chatML(defaultSystemPrompt: nil)) -> [PromptPiece] {
+        template.pieces([.system(systemPrompt(for: catalogue)), .user(input)], addGenerationPrompt: true)
+    }
+
+    /// The prompt's token ids for `input`: control-token strings in the input or the catalogue are plain text.
+    public static func encode(catalogue: ToolCatalogue, input: String, template: ChatTemplate = .chatML(defaultSystemPrompt: nil),
+                              tokenizer: BPETokenizer) -> [Int] {
+        tokenizer.encode(pieces(catalogue: catalogue, input: input, template: template))
+    }
+
+    /// The prompt's ids split at the end of the system turn, as `renderSplit` splits the text: the
+    /// catalogue prefix's ids and the request part's ids (each encoded on its own, as the daemon does).
+    public static func encodeSplit(catalogue: ToolCatalogue, input: String, template: ChatTemplate = .chatML(defaultSystemPrompt: nil),
+                                   tokenizer: BPETokenizer) -> (prefix: [Int], request: [Int]) {
+        let whole = pieces(catalogue: catalogue, input: input, template: template)
+        let prefix = template.pieces([.system(systemPrompt(for: catalogue))], addGenerationPrompt: false)
+        guard whole.starts(with: prefix) else { return ([], tokenizer.encode(whole)) }
+        return (tokenizer.encode(prefix), tokenizer.encode(Array(whole.dropFirst(prefix.count))))
     }
 
     /// The prompt split at the end of the system turn: the catalogue prefix (identical for every request,

@@ -44,20 +44,21 @@ struct GenerateCommand: ParsableCommand {
         guard input == nil || catalogue != nil else { throw ValidationError("--input needs --catalogue (it renders the catalogue's prompt)") }
     }
 
-    /// The prompt text: the raw prompt, or the request rendered with the catalogue's prompt.
-    func promptText(template: ChatTemplate) throws -> String {
-        if let rawPrompt { return rawPrompt }
-        guard let input, let catalogue else { return "" }
+    /// The prompt ids: the raw prompt with control tokens parsed, or the request rendered with the
+    /// catalogue's prompt (its input and catalogue text encoded as plain text, as the daemon does).
+    func promptIDs(tokenizer: BPETokenizer, template: ChatTemplate) throws -> [Int] {
+        if let rawPrompt { return tokenizer.encode(rawPrompt, parseSpecial: true) }
+        guard let input, let catalogue else { return [] }
         let tools: ToolCatalogue
         do { tools = try ToolCatalogue(contentsOf: catalogue) } catch { throw CLIError("\(catalogue): \(error)") }
-        return PromptRenderer.render(catalogue: tools, input: input, template: template)
+        return PromptRenderer.encode(catalogue: tools, input: input, template: template, tokenizer: tokenizer)
     }
 
     func run() throws {
         let source = try GrammarSource.from(catalogue: catalogue, schema: schema, grammar: grammar)
         let compiled = try source?.byteGrammar()
         let engine = try Engine.load(ModelLocator.resolve(model)).applying(adapterOptions)
-        let promptIDs = engine.tokenizer.encode(try promptText(template: engine.chatTemplate), parseSpecial: true)
+        let promptIDs = try promptIDs(tokenizer: engine.tokenizer, template: engine.chatTemplate)
         guard !promptIDs.isEmpty else { throw CLIError("the prompt is empty") }
         if let compiled { return try runConstrained(engine, promptIDs: promptIDs, grammar: compiled) }
         let cache = KVCache(config: engine.model.config, capacity: promptIDs.count + maxTokens)

@@ -72,7 +72,7 @@ struct GrammarBench: ParsableCommand {
         var generated = 0
         let requests = try jsonLines(promptsPath, key: "prompt")
         for request in requests {
-            let ids = engine.tokenizer.encode(PromptRenderer.render(catalogue: catalogueValue, input: request), parseSpecial: true)
+            let ids = PromptRenderer.encode(catalogue: catalogueValue, input: request, tokenizer: engine.tokenizer)
             let cache = KVCache(config: engine.model.config, capacity: ids.count + maxTokens + 1)
             let r = try decoder.decode(prompt: ids, grammar: grammar, maxTokens: maxTokens, cache: cache)
             totals.sampledTokens += r.sampledTokens; totals.forcedTokens += r.forcedTokens
@@ -126,7 +126,7 @@ struct GrammarBench: ParsableCommand {
 
     /// Greedy tokens/s without a grammar, after the same prompt.
     private func unconstrainedDecodeRate(_ engine: Engine, catalogue: ToolCatalogue, request: String, tokens: Int) throws -> Double {
-        let ids = engine.tokenizer.encode(PromptRenderer.render(catalogue: catalogue, input: request), parseSpecial: true)
+        let ids = PromptRenderer.encode(catalogue: catalogue, input: request, tokenizer: engine.tokenizer)
         let cache = KVCache(config: engine.model.config, capacity: ids.count + tokens + 1)
         try engine.transformer.evaluate(ids, cache: cache)
         let vocabularySize = engine.model.config.vocabularySize

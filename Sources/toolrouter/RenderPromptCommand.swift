@@ -17,7 +17,8 @@ struct RenderPromptCommand: ParsableCommand {
         --input TEXT prints the rendered prompt (with --json: {"prompt", "prompt_ids"}).
         --system-prompt prints only the catalogue's system prompt (for peers such as llama.cpp).
         --rows FILE.jsonl reads {"prompt": TEXT, "target": CALL} lines and prints one JSON line each:
-        {"prompt", "prompt_ids", "completion", "completion_ids", "end_id"}. Each target is checked against
+        {"prompt", "prompt_ids", "completion", "completion_ids", "end_id"}. Control-token strings in a request
+        or in the catalogue are encoded as plain text in prompt_ids (only the chat template's own are control tokens). Each target is checked against
         its tool's schema and written in the grammar's canonical form (schema property order, compact).
         """)
 
@@ -58,7 +59,7 @@ struct RenderPromptCommand: ParsableCommand {
         if let input {
             let text = PromptRenderer.render(catalogue: tools, input: input, template: template)
             guard json else { return print(text) }
-            let ids = tokenizer.encode(text, parseSpecial: true)
+            let ids = PromptRenderer.encode(catalogue: tools, input: input, template: template, tokenizer: tokenizer)
             return print(JSONWriter.compact(.object([("prompt", .string(text)), ("prompt_ids", idArray(ids))])))
         }
         guard let rows else { return }
@@ -75,7 +76,7 @@ struct RenderPromptCommand: ParsableCommand {
             let completion = call.canonicalJSON
             out += JSONWriter.compact(.object([
                 ("prompt", .string(text)),
-                ("prompt_ids", idArray(tokenizer.encode(text, parseSpecial: true))),
+                ("prompt_ids", idArray(PromptRenderer.encode(catalogue: tools, input: prompt, template: template, tokenizer: tokenizer))),
                 ("completion", .string(completion)),
                 ("completion_ids", idArray(tokenizer.encode(completion, parseSpecial: false))),
                 ("end_id", .number(JSONNumber(endID))),

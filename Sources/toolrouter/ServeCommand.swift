@@ -33,18 +33,22 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-message-bytes"), help: "Longest protocol line.") var maxMessageBytes: Int?
     @Option(name: .customLong("context-tokens"), help: "KV cache capacity.") var contextTokens: Int?
     @Option(name: .customLong("max-connections"), help: "Open connections per socket.") var maxConnections: Int?
+    @Option(name: .customLong("stop-timeout-ms"), help: "At SIGTERM, how long accepted requests may still take (then shutting_down).") var stopTimeoutMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
     @Option(name: .customLong("mask-cache-budget-mb"), help: "Most memory (MiB) one catalogue's warmed token masks may take.")
     var maskCacheBudgetMB: Int?
 
     func run() throws {
         // Take the stop and reload signals before any thread starts (see ServeSignals).
+        // Before anything else: kernels this process chose that fail the check re-execute it here.
+        let blas = OpenBLASKernels.verifyBeforeServing()
         let signals = try ServeSignals.install()
         let settings = try resolvedConfig()
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
         let logger = Logger(label: "toolrouter")
         let start = MonotonicClock.now()
+        logBLAS(blas, logger: logger)
         let systemd = try SystemdSetup.take(logger: logger)
         systemd.watchdog.start()   // pings while loading too: nothing is queued yet
         let build = try ServingBuild.make(settings, reusing: nil, logger: logger)
@@ -52,7 +56,8 @@ struct ServeCommand: ParsableCommand {
         let loaded = build.catalogues
         let registry = HandlerRegistry(catalogues: loaded)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
-                                   handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs, logger: logger)
+                                   handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs,
+                                   maxMessageBytes: settings.maxMessageBytes, blas: blas.json, logger: logger)
         let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
         let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.socketMode)
         let agentListen = try systemd.listenAddress(for: "agent", path: settings.agentSocket, mode: settings.socketMode)
@@ -73,6 +78,20 @@ struct ServeCommand: ParsableCommand {
         lifecycle.stop(agent: server, handlers: handlerServer, signal: received)
     }
 
+    /// One line on the BLAS kernels: verified, fallen back (warning), or failing the check (error).
+    func logBLAS(_ blas: OpenBLASKernels.Status, logger: Logger) {
+        let metadata: Logger.Metadata = ["coretype": "\(blas.coretype ?? "default")", "selected": "\(blas.selected ?? "-")",
+                                         "max_relative_error": "\(blas.probe.maxRelativeError)",
+                                         "check_ms": "\(Int(blas.milliseconds))"]
+        if let fallback = blas.fallback {
+            logger.warning("blas: fell back to the inherited kernels", metadata: metadata.merging(["reason": "\(fallback)"]) { $1 })
+        } else if let failure = blas.probe.failure {
+            logger.error("blas: the kernels in use disagree with the reference", metadata: metadata.merging(["failure": "\(failure)"]) { $1 })
+        } else {
+            logger.info("blas: kernels verified", metadata: metadata)
+        }
+    }
+
     /// The config file (if any) with the flags applied on top, validated.
     func resolvedConfig() throws -> DaemonConfig {
         var settings: DaemonConfig
@@ -83,6 +102,7 @@ struct ServeCommand: ParsableCommand {
                                         handlerTimeoutMs: handlerTimeoutMs, maxTokens: maxTokens, maxMessageBytes: maxMessageBytes,
                                         contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel)
         overrides.maskCacheBudgetMB = maskCacheBudgetMB
+        overrides.stopTimeoutMs = stopTimeoutMs
         do {
             try settings.apply(overrides)
             try settings.validate()

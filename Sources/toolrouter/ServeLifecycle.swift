@@ -80,7 +80,7 @@ private final class StatusNote: Sendable {
 /// SIGTERM/SIGINT. Runs on the main thread.
 final class ServeLifecycle {
     /// Settings that a reload applies: everything the request pipeline is built from.
-    static let reloadableKeys: Set<String> = ["model", "catalogues", "max_tokens", "context_tokens", "mask_cache_budget_mb"]
+    static let reloadableKeys: Set<String> = ["model", "catalogues", "max_tokens", "context_tokens", "mask_cache_budget_mb", "stop_timeout_ms"]
 
     private let notifier: SystemdNotifier
     private let watchdog: Watchdog
@@ -151,6 +151,7 @@ final class ServeLifecycle {
             effective.maxTokens = requested.maxTokens
             effective.contextTokens = requested.contextTokens
             effective.maskCacheBudgetMB = requested.maskCacheBudgetMB
+            effective.stopTimeoutMs = requested.stopTimeoutMs
             settings = effective
             note.value.withLock { $0 = (nil, nil) }
             logger.notice("reloaded", metadata: ["catalogues": "\(build.catalogues.map(\.name).joined(separator: ","))",
@@ -163,15 +164,23 @@ final class ServeLifecycle {
         send { () throws(SystemdNotifyError) in try notifier.ready(status: watchdog.currentStatus()) }
     }
 
-    /// Stops: STOPPING=1, no new connections, every queued request finished and every read request
-    /// answered (up to `answerTimeout` seconds for those waiting on a handler), then the sockets close.
-    func stop(agent: AgentServer, handlers: AgentServer, signal: Int32, answerTimeout: Double = 30) {
+    /// Stops: STOPPING=1, no new connections, queued requests finished and every read request answered,
+    /// all within `stop_timeout_ms` (below systemd's TimeoutStopSec): at that deadline the requests still
+    /// queued or decoding, and the calls still waiting on a handler, are answered `shutting_down`. Then
+    /// the sockets close.
+    func stop(agent: AgentServer, handlers: AgentServer, signal: Int32) {
+        let timeout = Double(settings.stopTimeoutMs) / 1000
+        service.stopDeadline.begin(seconds: timeout)
         let queued = service.worker.queuedCount
         note.value.withLock { $0 = ("stopping: finishing accepted requests", nil) }
         send { () throws(SystemdNotifyError) in try notifier.stopping(status: watchdog.currentStatus()) }
-        logger.notice("stopping: no new connections, finishing accepted requests", metadata: ["signal": "\(signal)", "queued": "\(queued)"])
+        logger.notice("stopping: no new connections, finishing accepted requests",
+                      metadata: ["signal": "\(signal)", "queued": "\(queued)", "stop_timeout_ms": "\(settings.stopTimeoutMs)"])
         _ = try? blocking { await agent.stopAccepting() }
-        service.worker.drain()
+        let cut = service.worker.drain(timeout: service.stopDeadline.remaining ?? timeout)
+        if cut > 0 { logger.warning("stop deadline passed: requests answered shutting_down", metadata: ["requests": "\(cut)"]) }
+        // Calls waiting on a handler are answered at the deadline; a moment more lets those answers be written.
+        let answerTimeout = (service.stopDeadline.remaining ?? 0) + 1
         let unanswered = (try? blocking { await agent.waitForRequests(timeout: answerTimeout) }) ?? 0
         if unanswered > 0 { logger.warning("stopping with requests unanswered", metadata: ["requests": "\(unanswered)"]) }
         _ = try? blocking { await agent.close() }

@@ -23,9 +23,13 @@ private final class Outcomes: @unchecked Sendable {
     private var items: [(tag: Int, result: Result<RouteResult, RouteFailure>)] = []
     func add(_ tag: Int, _ result: Result<RouteResult, RouteFailure>) { lock.lock(); items.append((tag, result)); lock.unlock() }
     var all: [(tag: Int, result: Result<RouteResult, RouteFailure>)] { lock.lock(); defer { lock.unlock() }; return items }
-    func wait(for count: Int, seconds: Double = 60) {
+    /// Waits until `count` completions arrived; records an issue (and the count seen) on timeout.
+    func wait(for count: Int, seconds: Double = 60, sourceLocation: SourceLocation = #_sourceLocation) {
         let end = Date().addingTimeInterval(seconds)
         while all.count < count && Date() < end { usleep(2000) }
+        if all.count < count {
+            Issue.record("timed out after \(seconds) s waiting for \(count) completions; \(all.count) arrived", sourceLocation: sourceLocation)
+        }
     }
 }
 
@@ -117,10 +121,8 @@ struct RouteWorkerTests {
         }
         #expect(answered.count == 100)
         worker.drain()
-        await #expect(throws: Never.self) {
-            if case .failure(.shuttingDown) = await worker.route(catalogue: "support", input: "late", deadlineMs: 1000) { return }
-            Issue.record("a drained worker accepted work")
-        }
+        let late = await worker.route(catalogue: "support", input: "late", deadlineMs: 1000)
+        guard case .failure(.shuttingDown) = late else { Issue.record("a drained worker accepted work: \(late)"); return }
     }
 
     @Test("replace: queued requests finish on the pipeline they were accepted with, later ones use the new one; isBusy follows the work")
@@ -147,5 +149,51 @@ struct RouteWorkerTests {
         #expect(worker.progressCounter > progressBefore + 5, "requests and decoding steps move the counter")
         worker.drain()
         #expect(!worker.isBusy)
+    }
+
+    @Test("drain with a stop deadline: when the (injected) clock passes it, the running request stops and the queued ones are answered shuttingDown")
+    func drainWithStopDeadline() throws {
+        let (pipeline, _) = try RequestPipelineTests.pipeline()
+        let now = Atomic<Int>(0)   // milliseconds on the worker's clock; only the test moves it
+        let worker = RouteWorker(pipeline: pipeline, queueDepth: 16, clock: { Double(now.load(ordering: .relaxed)) / 1000 })
+        let outcomes = Outcomes()
+        let long = String(repeating: "Please look at the order history of this customer and tell me what happened. ", count: 20)
+        for i in 0..<4 {
+            worker.submit(RouteRequest(catalogue: "support", input: "\(i) \(long)", toolChoice: .required), deadlineMs: 3_600_000) { outcomes.add(i, $0) }
+        }
+        let drained = Atomic<Int>(-1)
+        let drainer = Thread { drained.store(worker.drain(timeout: 10), ordering: .relaxed) }
+        drainer.start()
+        // Wall time passes but the worker's clock does not: nothing is cut short until the test moves it.
+        let started = worker.progressCounter
+        let running = Date().addingTimeInterval(60)
+        while worker.progressCounter < started + 3 && Date() < running { usleep(1000) }   // polling with a deadline
+        #expect(worker.progressCounter >= started + 3, "the first request never started decoding")
+        now.store(11_000, ordering: .relaxed)
+        outcomes.wait(for: 4)
+        let all = Dictionary(outcomes.all.map { ($0.tag, $0.result) }, uniquingKeysWith: { first, _ in first })
+        var cut = 0
+        for tag in 0..<4 {
+            switch all[tag] {
+            case .failure(.shuttingDown)?: cut += 1
+            case .success? where tag == 0: break   // the running one may have finished before its next step
+            default: Issue.record("request \(tag): \(String(describing: all[tag]))")
+            }
+        }
+        #expect(cut >= 3)
+        let deadline = Date().addingTimeInterval(60)
+        while drained.load(ordering: .relaxed) < 0 && Date() < deadline { usleep(1000) }
+        #expect(drained.load(ordering: .relaxed) == cut)
+        #expect(!worker.isBusy)
+        #expect(refusesNewWork(worker))
+    }
+
+    /// True when a drained worker refuses new work with shuttingDown.
+    private func refusesNewWork(_ worker: RouteWorker) -> Bool {
+        let outcomes = Outcomes()
+        worker.submit(catalogue: "support", input: "late", deadlineMs: 1000) { outcomes.add(0, $0) }
+        outcomes.wait(for: 1)
+        if case .failure(.shuttingDown)? = outcomes.all.first?.result { return true }
+        return false
     }
 }

@@ -1,0 +1,84 @@
+// Calls are validated again at dispatch against the catalogue served then: a reload between decoding
+// and dispatch that changed the tool's schema (or removed the tool) means the call is not dispatched,
+// and is answered `catalogue changed`. Also the error codes of cancelled and too-long requests.
+//
+// Deterministic without sleeps: the call is decoded on the real worker and pipeline, the reload
+// happens, then the service's dispatch step runs — the same order a SIGHUP between the two produces.
+
+import Foundation
+import GGUF
+import Inference
+import JSON
+import Router
+import Testing
+import TestSupport
+import Tokenizer
+import ToolCalls
+@testable import Daemon
+
+@Suite("Dispatch revalidation and error codes", .serialized)
+struct DispatchRevalidationTests {
+    /// One tool `set_level` whose `level` has the given schema.
+    static func catalogue(level: String, tool: String = "set_level") throws -> ToolCatalogue {
+        try ToolCatalogue(json: JSONParser.parse("""
+            [{"type": "function", "function": {"name": "\(tool)", "description": "Sets the level.",
+              "parameters": {"type": "object", "properties": {"level": \(level)}, "required": ["level"]}}}]
+            """))
+    }
+
+    static func pipeline(_ catalogue: ToolCatalogue, model: LlamaModel, file: GGUFFile) throws -> RequestPipeline {
+        let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
+        try pipeline.load(name: "levels", catalogue: catalogue)
+        return pipeline
+    }
+
+    @Test("a call decoded before a reload that made it invalid, or removed its tool, is not dispatched: catalogue changed")
+    func revalidatedAtDispatch() async throws {
+        let file = try GGUFFile(path: TestPaths.requireModel())
+        let model = try LlamaModel(file: file)
+        let old = try Self.catalogue(level: #"{"type": "integer"}"#)
+        let worker = RouteWorker(pipeline: try Self.pipeline(old, model: model, file: file), queueDepth: 4)
+        defer { worker.drain() }
+        let service = AgentService(worker: worker, catalogues: [("levels", old)], defaultDeadlineMs: 120_000)
+        let params = RouteParams(catalogue: "levels", input: "Set the level to 5.", toolChoice: .tool("set_level"))
+
+        // Decoded under the old catalogue: valid there.
+        let routed = try await worker.route(RouteRequest(catalogue: "levels", input: params.input, toolChoice: params.toolChoice),
+                                            deadlineMs: 120_000).get()
+        #expect(routed.call.toolName == "set_level")
+        // Unchanged catalogue: the call passes the check and goes on to dispatch (no handler socket here).
+        let unchanged = await service.dispatch(routed, params: params)
+        #expect(unchanged.failure?.code == .noHandler, "\(unchanged)")
+
+        // A reload makes `level` a string: the integer the model wrote is invalid under the served schema.
+        let changed = try Self.catalogue(level: #"{"type": "string"}"#)
+        service.reload(pipeline: try Self.pipeline(changed, model: model, file: file), catalogues: [("levels", changed)])
+        let afterChange = await service.dispatch(routed, params: params)
+        let error = try #require(afterChange.failure)
+        #expect(error.code == .catalogueChanged, "\(error)")
+        #expect(error.data?["issues"]?.arrayValue?.first?.stringValue?.contains("/level") == true, "\(error)")
+
+        // A reload that removes the tool.
+        let renamed = try Self.catalogue(level: #"{"type": "integer"}"#, tool: "set_volume")
+        service.reload(pipeline: try Self.pipeline(renamed, model: model, file: file), catalogues: [("levels", renamed)])
+        let afterRemoval = await service.dispatch(routed, params: params)
+        #expect(afterRemoval.failure?.code == .catalogueChanged)
+        #expect(afterRemoval.failure?.message.contains("no longer in catalogue") == true, "\(afterRemoval)")
+    }
+
+    @Test("cancelled and too-long requests have their own codes, distinct from internal error")
+    func errorCodes() {
+        let cancelled = AgentService.rpcError(.cancelled, loaded: [])
+        #expect(cancelled.code == .cancelled && cancelled.code.rawValue == -32030)
+        let tooLong = AgentService.rpcError(.route(.inputTooLong(tokens: 2100, capacity: 2048)), loaded: [])
+        #expect(tooLong.code == .inputTooLong && tooLong.code.rawValue == -32031)
+        #expect(tooLong.data?["tokens"]?.intValue == 2100 && tooLong.data?["capacity"]?.intValue == 2048)
+        #expect(RPCErrorCode.catalogueChanged.rawValue == -32032)
+        let codes = RPCErrorCode.allCases.map(\.rawValue)
+        #expect(Set(codes).count == codes.count)
+    }
+}
+
+private extension Result {
+    var failure: Failure? { if case .failure(let error) = self { return error } else { return nil } }
+}
