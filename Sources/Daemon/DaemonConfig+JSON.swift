@@ -5,7 +5,9 @@ import JSON
 extension DaemonConfig {
     /// The keys a config file may contain, in the order `json` writes them.
     static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "socket_mode",
-                           "allowed_uids", "allowed_gids", "queue_depth", "default_deadline_ms",
+                           "allowed_uids", "allowed_gids",
+                           "handler_socket_mode", "handler_allowed_uids", "handler_allowed_gids",
+                           "queue_depth", "default_deadline_ms",
                            "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens", "max_connections",
                            "log_level"]
 
@@ -24,6 +26,9 @@ extension DaemonConfig {
             case "socket_mode": socketMode = try Self.socketMode(value, at: pointer)
             case "allowed_uids": allowedUIDs = try Self.idList(value, at: pointer)
             case "allowed_gids": allowedGIDs = try Self.idList(value, at: pointer)
+            case "handler_socket_mode": handlerSocketMode = try Self.socketMode(value, at: pointer)
+            case "handler_allowed_uids": handlerAllowedUIDs = try Self.idList(value, at: pointer)
+            case "handler_allowed_gids": handlerAllowedGIDs = try Self.idList(value, at: pointer)
             case "log_level": logLevel = try Self.logLevel(Self.string(value, at: pointer), at: pointer)
             default:
                 guard let setting = Self.integerSettings.first(where: { $0.key == key }) else {
@@ -51,6 +56,9 @@ extension DaemonConfig {
         }
         members.append((key: "allowed_uids", value: ids(allowedUIDs)))
         members.append((key: "allowed_gids", value: ids(allowedGIDs)))
+        members.append((key: "handler_socket_mode", value: .string(Self.octal(handlerSocketMode))))
+        members.append((key: "handler_allowed_uids", value: ids(handlerAllowedUIDs)))
+        members.append((key: "handler_allowed_gids", value: ids(handlerAllowedGIDs)))
         for setting in Self.integerSettings {
             members.append((key: setting.key, value: .number(JSONNumber(self[keyPath: setting.keyPath]))))
         }

@@ -23,9 +23,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("adapter"), help: "NAME=PATH: LoRA adapter for catalogue NAME (repeatable).") var adapters: [String] = []
     @Option(name: .customLong("agent-socket"), help: "Agents' socket path.") var agentSocket: String?
     @Option(name: .customLong("handler-socket"), help: "Handlers' socket path.") var handlerSocket: String?
-    @Option(name: .customLong("socket-mode"), help: "Permission bits of the sockets, octal (e.g. 0660).") var socketMode: String?
-    @Option(name: .customLong("allowed-uid"), help: "Peer uid allowed to connect (repeatable).") var allowedUIDs: [UInt32] = []
-    @Option(name: .customLong("allowed-gid"), help: "Peer gid allowed to connect (repeatable).") var allowedGIDs: [UInt32] = []
+    @Option(name: .customLong("socket-mode"), help: "Permission bits of the agent socket, octal (e.g. 0660).") var socketMode: String?
+    @Option(name: .customLong("allowed-uid"), help: "Peer uid allowed on the agent socket (repeatable).") var allowedUIDs: [UInt32] = []
+    @Option(name: .customLong("allowed-gid"), help: "Peer gid allowed on the agent socket (repeatable).") var allowedGIDs: [UInt32] = []
+    @Option(name: .customLong("handler-socket-mode"), help: "Permission bits of the handler socket, octal (e.g. 0660).") var handlerSocketMode: String?
+    @Option(name: .customLong("handler-allowed-uid"), help: "Peer uid allowed on the handler socket (repeatable).") var handlerAllowedUIDs: [UInt32] = []
+    @Option(name: .customLong("handler-allowed-gid"), help: "Peer gid allowed on the handler socket (repeatable).") var handlerAllowedGIDs: [UInt32] = []
     @Option(name: .customLong("queue-depth"), help: "Requests waiting before 'overloaded'.") var queueDepth: Int?
     @Option(name: .customLong("default-deadline-ms"), help: "Deadline of requests that name none.") var defaultDeadlineMs: Int?
     @Option(name: .customLong("handler-timeout-ms"), help: "Time a handler has to answer.") var handlerTimeoutMs: Int?
@@ -52,12 +55,14 @@ struct ServeCommand: ParsableCommand {
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs, logger: logger)
         let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
-        let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.socketMode)
+        let handlerAccess = AccessPolicy(allowedUIDs: settings.handlerAllowedUIDs, allowedGIDs: settings.handlerAllowedGIDs,
+                                         maxConnections: settings.maxConnections)
+        let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.handlerSocketMode)
         let agentListen = try systemd.listenAddress(for: "agent", path: settings.agentSocket, mode: settings.socketMode)
 
         let handlerServer = try blocking { try await AgentServer.startHandlers(registry: registry, listen: handlerListen,
                                                                               maxLineBytes: settings.maxMessageBytes,
-                                                                              access: access, logger: logger) }
+                                                                              access: handlerAccess, logger: logger) }
         let server = try blocking { try await AgentServer.start(service: service, listen: agentListen,
                                                                 maxLineBytes: settings.maxMessageBytes,
                                                                 access: access, logger: logger) }
@@ -75,11 +80,14 @@ struct ServeCommand: ParsableCommand {
     func resolvedConfig() throws -> DaemonConfig {
         var settings: DaemonConfig
         do { settings = try config.map(DaemonConfig.load(path:)) ?? DaemonConfig() } catch { throw CLIError("\(error)") }
-        let overrides = ConfigOverrides(model: model, catalogues: catalogues, adapters: adapters, agentSocket: agentSocket,
+        var overrides = ConfigOverrides(model: model, catalogues: catalogues, adapters: adapters, agentSocket: agentSocket,
                                         handlerSocket: handlerSocket, socketMode: socketMode, allowedUIDs: allowedUIDs,
                                         allowedGIDs: allowedGIDs, queueDepth: queueDepth, defaultDeadlineMs: defaultDeadlineMs,
                                         handlerTimeoutMs: handlerTimeoutMs, maxTokens: maxTokens, maxMessageBytes: maxMessageBytes,
                                         contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel)
+        overrides.handlerSocketMode = handlerSocketMode
+        overrides.handlerAllowedUIDs = handlerAllowedUIDs
+        overrides.handlerAllowedGIDs = handlerAllowedGIDs
         do {
             try settings.apply(overrides)
             try settings.validate()

@@ -52,6 +52,21 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         #expect(config == expected)
     }
 
+    @Test("the handler socket's flags set its own mode and lists, leaving the agent socket's alone")
+    func handlerSocketOverrides() throws {
+        var config = DaemonConfig()
+        var overrides = ConfigOverrides(socketMode: "0600", allowedUIDs: [1000])
+        overrides.handlerSocketMode = "0640"
+        overrides.handlerAllowedUIDs = [998]
+        overrides.handlerAllowedGIDs = [997]
+        try config.apply(overrides)
+        #expect(config.socketMode == 0o600 && config.allowedUIDs == [1000] && config.allowedGIDs == nil)
+        #expect(config.handlerSocketMode == 0o640 && config.handlerAllowedUIDs == [998] && config.handlerAllowedGIDs == [997])
+        var bad = ConfigOverrides()
+        bad.handlerSocketMode = "rw"
+        #expect(message { () throws(ConfigError) in try config.apply(bad) } == #"--handler-socket-mode: expected an octal mode like "0660", got "rw""#)
+    }
+
     @Test func emptyOverridesChangeNothing() throws {
         var config = try DaemonConfig(json: JSONParser.parse(#"{"queue_depth": 9, "catalogues": [{"name": "a", "file": "/a"}]}"#))
         let before = config
@@ -187,5 +202,13 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         config = valid()
         config.allowedUIDs = []
         #expect(message { () throws(ConfigError) in try config.validate() } == "/allowed_uids: must not be empty (omit it to allow anyone)")
+
+        config = valid()
+        config.handlerSocketMode = 0o1777
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/handler_socket_mode: must be at most 0777, got 1777")
+
+        config = valid()
+        config.handlerAllowedGIDs = []
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/handler_allowed_gids: must not be empty (omit it to allow anyone)")
     }
 }

@@ -31,6 +31,19 @@ private func waitForHandlers(_ registry: HandlerRegistry, _ count: Int) async th
     #expect(registry.handlerCount == count)
 }
 
+/// Results of calls made in the background.
+private final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<JSONValue, RPCError>] = []
+    func add(_ result: Result<JSONValue, RPCError>) { lock.lock(); results.append(result); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return results.count }
+    /// How many failed with `handlerBusy`.
+    var busy: Int {
+        lock.lock(); defer { lock.unlock() }
+        return results.filter { if case .failure(let error) = $0 { error.code == .handlerBusy } else { false } }.count
+    }
+}
+
 @Suite("Tool handlers", .serialized)
 struct HandlerTests {
     static func start() async throws -> (HandlerRegistry, AgentServer) {
@@ -55,6 +68,68 @@ struct HandlerTests {
             pids.insert(value["handler_pid"]?.intValue ?? 0)
         }
         #expect(pids.count == 2)
+        await server.close()
+    }
+
+    @Test("a handler that does not read holds at most 32 calls; the next goes to another handler of the tool, or fails at once with handlerBusy")
+    func inFlightCap() async throws {
+        let (registry, server) = try await Self.start()
+        let stuck = try RawHandler(socket: server.path)   // registers track_order, then never reads
+        try await waitForHandlers(registry, 1)
+        let cap = HandlerRegistry.maxInFlightPerHandler
+        let arguments = JSONValue.object([("order_id", .string("ORD-1234"))])
+        let held = Task {
+            await withTaskGroup(of: Result<JSONValue, RPCError>.self) { group in
+                for _ in 0..<cap { group.addTask { await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 60_000) } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        for _ in 0..<500 where registry.callsInFlight < cap { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(registry.callsInFlight == cap)
+
+        // Full: the next call fails at once, not at its 60 s timeout.
+        let start = Date()
+        let overflow = await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 60_000)
+        if case .failure(let error) = overflow { #expect(error.code == .handlerBusy, "\(error)") } else { Issue.record("a full handler took a call") }
+        #expect(Date().timeIntervalSince(start) < 5)
+
+        // With a second handler, calls past the cap go to it.
+        let good = try HandlerProcess(socket: server.path, extra: ["--tools", "track_order"])
+        defer { good.stop() }
+        try await waitForHandlers(registry, 2)
+        for _ in 0..<4 {
+            let value = try await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 10_000).get()
+            #expect(value["handler_pid"]?.intValue == Int(good.process.processIdentifier))
+        }
+
+        // The stuck handler leaves: its held calls fail at once.
+        stuck.client.disconnect()
+        let results = await held.value
+        #expect(results.count == cap)
+        #expect(results.allSatisfy { if case .failure(let error) = $0 { error.code == .handlerFailed } else { false } })
+        await server.close()
+    }
+
+    @Test("a handler whose channel is not writable (it does not read large invokes) gets no more calls: they fail at once with handlerBusy")
+    func notWritable() async throws {
+        let (registry, server) = try await Self.start()
+        let stuck = try RawHandler(socket: server.path)
+        try await waitForHandlers(registry, 1)
+        // 256 KiB per invoke: the kernel's socket buffer fills within a few, then the channel stops being writable.
+        let big = JSONValue.object([("order_id", .string(String(repeating: "9", count: 256 << 10)))])
+        let outcomes = Outcomes()
+        var launched = 0
+        while outcomes.busy == 0 && launched < HandlerRegistry.maxInFlightPerHandler {
+            launched += 1
+            Task { outcomes.add(await registry.invoke(catalogue: "support", tool: "track_order", arguments: big, timeoutMs: 60_000)) }
+            // Each call is either held by the handler or refused before the next one starts.
+            for _ in 0..<500 where registry.callsInFlight + outcomes.busy < launched { try await Task.sleep(nanoseconds: 2_000_000) }
+        }
+        #expect(outcomes.busy == 1, "\(launched) calls were sent to a handler that reads nothing")
+        #expect(launched < HandlerRegistry.maxInFlightPerHandler, "refused for not reading, before the in-flight cap")
+        stuck.client.disconnect()
+        for _ in 0..<500 where outcomes.count < launched { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(outcomes.count == launched)
         await server.close()
     }
 
