@@ -26,6 +26,8 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var handlerAllowedUIDs: [UInt32] = []
     /// `--handler-allowed-gid GID`, repeatable; replaces the file's list when not empty.
     public var handlerAllowedGIDs: [UInt32] = []
+    /// `--tool-owner TOOL=UID[,UID…]`, repeatable; sets that tool's entry of `tool_owners`.
+    public var toolOwners: [String] = []
     /// `--queue-depth N`.
     public var queueDepth: Int?
     /// `--default-deadline-ms N`.
@@ -97,6 +99,15 @@ extension DaemonConfig {
         if let text = overrides.handlerSocketMode { handlerSocketMode = try Self.modeFlag(text, flag: "--handler-socket-mode") }
         if !overrides.handlerAllowedUIDs.isEmpty { handlerAllowedUIDs = overrides.handlerAllowedUIDs }
         if !overrides.handlerAllowedGIDs.isEmpty { handlerAllowedGIDs = overrides.handlerAllowedGIDs }
+        for entry in overrides.toolOwners {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let texts = parts.count == 2 ? parts[1].split(separator: ",", omittingEmptySubsequences: false) : []
+            let list = texts.compactMap { UInt32($0) }
+            guard parts.count == 2, Self.isValidToolKey(parts[0]), !list.isEmpty, list.count == texts.count else {
+                throw .invalid(field: "--tool-owner", message: "expected TOOL=UID[,UID...] (TOOL is \"catalogue/tool\" or \"tool\"), got \(quoted(entry))")
+            }
+            toolOwners[parts[0]] = list
+        }
         if let level = overrides.logLevel {
             guard Self.logLevels.contains(level) else {
                 throw .invalid(field: "--log-level", message: "expected one of \(Self.logLevels.joined(separator: ", ")), got \(quoted(level))")

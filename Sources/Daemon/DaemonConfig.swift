@@ -51,6 +51,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `handler_socket_mode` | `--handler-socket-mode` | as `socket_mode` | `"0660"` | permission bits of the handler socket |
 /// | `handler_allowed_uids` | `--handler-allowed-uid` (repeatable) | as `allowed_uids` | null | peer uids accepted on the handler socket |
 /// | `handler_allowed_gids` | `--handler-allowed-gid` (repeatable) | as `allowed_gids` | null | peer gids accepted on the handler socket |
+/// | `tool_owners` | `--tool-owner TOOL=UID[,UID…]` (repeatable) | object `{"catalogue/tool" or "tool": [uids]}`, or null | null (the first uid to register a tool owns it) | uids that alone may register a tool |
 /// | `queue_depth` | `--queue-depth` | integer 1…100000 | 64 | requests waiting for the worker before `overloaded` |
 /// | `default_deadline_ms` | `--default-deadline-ms` | integer 1…3600000 | 10000 | deadline of a request that names none |
 /// | `handler_timeout_ms` | `--handler-timeout-ms` | integer 1…3600000 | 5000 | how long a handler may take to answer `invoke` |
@@ -83,6 +84,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var handlerAllowedUIDs: [UInt32]?
     /// Peer gids (primary or supplementary) allowed on the handler socket; nil allows anyone who can open it.
     public var handlerAllowedGIDs: [UInt32]?
+    /// Who may register which tool: "catalogue/tool" (or "tool", in any catalogue) → uids; tools not named
+    /// are owned by the first uid to register them.
+    public var toolOwners: [String: [UInt32]]
     /// Requests that may wait for the inference worker.
     public var queueDepth: Int
     /// Deadline of a request that gives none, in milliseconds.
@@ -115,6 +119,7 @@ public struct DaemonConfig: Sendable, Equatable {
         handlerSocketMode = 0o660
         handlerAllowedUIDs = nil
         handlerAllowedGIDs = nil
+        toolOwners = [:]
         queueDepth = 64
         defaultDeadlineMs = 10_000
         handlerTimeoutMs = 5_000

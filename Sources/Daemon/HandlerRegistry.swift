@@ -14,6 +14,8 @@
 // Back-pressure: a connection has at most `maxInFlightPerHandler` calls outstanding, and gets none while its
 // channel is not writable (it is not reading its invokes). A call skips such handlers for the next one of the
 // tool; when every handler is full or stuck it fails at once with `handlerBusy` instead of piling up writes.
+//
+// `tool_owners` in the config may name, per tool, the only uids that may register it at all.
 
 import Foundation
 import JSON
@@ -46,10 +48,13 @@ public final class HandlerRegistry: @unchecked Sendable {
     private var inFlight: [Int: Int] = [:]                        // outstanding calls by connection id
     private var nextCall = 1
     private var turn: [String: Int] = [:]                         // round-robin position per "catalogue/tool"
+    private let allowedOwners: [String: [UInt32]]                 // tool_owners: "catalogue/tool" or "tool" → uids
 
-    /// A registry for the daemon's loaded catalogues.
-    public init(catalogues: [(name: String, catalogue: ToolCatalogue)]) {
+    /// A registry for the daemon's loaded catalogues; `toolOwners` ("catalogue/tool" or "tool" → uids) limits
+    /// who may register the tools it names.
+    public init(catalogues: [(name: String, catalogue: ToolCatalogue)], toolOwners: [String: [UInt32]] = [:]) {
         self.catalogues = Dictionary(catalogues.map { ($0.name, $0.catalogue) }, uniquingKeysWith: { first, _ in first })
+        self.allowedOwners = toolOwners
     }
 
     /// Handlers currently registered.
@@ -95,6 +100,11 @@ public final class HandlerRegistry: @unchecked Sendable {
                 return .failure(.invalidParams(field: "tools", "catalogue '\(name)' has no tool \(JSONWriter.compact(item))"))
             }
             tools.insert(tool)
+        }
+        for tool in tools.sorted() {
+            guard let allowed = allowedOwners["\(name)/\(tool)"] ?? allowedOwners[tool], !(uid.map(allowed.contains) ?? false) else { continue }
+            return .failure(RPCError(.toolOwned, "tool '\(tool)' of catalogue '\(name)' may be registered only by the users tool_owners names for it; registration refused",
+                                     data: .object([("catalogue", .string(name)), ("tool", .string(tool))])))
         }
         for (other, handler) in handlers where other != id && handler.catalogue == name && handler.uid != uid {
             if let taken = tools.sorted().first(where: handler.tools.contains) {

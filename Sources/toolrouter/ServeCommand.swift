@@ -29,6 +29,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("handler-socket-mode"), help: "Permission bits of the handler socket, octal (e.g. 0660).") var handlerSocketMode: String?
     @Option(name: .customLong("handler-allowed-uid"), help: "Peer uid allowed on the handler socket (repeatable).") var handlerAllowedUIDs: [UInt32] = []
     @Option(name: .customLong("handler-allowed-gid"), help: "Peer gid allowed on the handler socket (repeatable).") var handlerAllowedGIDs: [UInt32] = []
+    @Option(name: .customLong("tool-owner"), help: "TOOL=UID[,UID...]: only these uids may register TOOL (\"catalogue/tool\" or \"tool\"; repeatable).")
+    var toolOwners: [String] = []
     @Option(name: .customLong("queue-depth"), help: "Requests waiting before 'overloaded'.") var queueDepth: Int?
     @Option(name: .customLong("default-deadline-ms"), help: "Deadline of requests that name none.") var defaultDeadlineMs: Int?
     @Option(name: .customLong("handler-timeout-ms"), help: "Time a handler has to answer.") var handlerTimeoutMs: Int?
@@ -51,7 +53,7 @@ struct ServeCommand: ParsableCommand {
         let build = try ServingBuild.make(settings, reusing: nil, logger: logger)
         let worker = RouteWorker(pipeline: build.pipeline, queueDepth: settings.queueDepth)
         let loaded = build.catalogues
-        let registry = HandlerRegistry(catalogues: loaded)
+        let registry = HandlerRegistry(catalogues: loaded, toolOwners: settings.toolOwners)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs, logger: logger)
         let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
@@ -88,6 +90,7 @@ struct ServeCommand: ParsableCommand {
         overrides.handlerSocketMode = handlerSocketMode
         overrides.handlerAllowedUIDs = handlerAllowedUIDs
         overrides.handlerAllowedGIDs = handlerAllowedGIDs
+        overrides.toolOwners = toolOwners
         do {
             try settings.apply(overrides)
             try settings.validate()

@@ -65,6 +65,16 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         var bad = ConfigOverrides()
         bad.handlerSocketMode = "rw"
         #expect(message { () throws(ConfigError) in try config.apply(bad) } == #"--handler-socket-mode: expected an octal mode like "0660", got "rw""#)
+        var owners = ConfigOverrides()
+        owners.toolOwners = ["support/track_order=1000,1001", "escalate=0"]
+        try config.apply(owners)
+        #expect(config.toolOwners == ["support/track_order": [1000, 1001], "escalate": [0]])
+        for entry in ["track_order", "track_order=", "a/b/c=1", "track_order=1,x", "/t=1"] {
+            var badOwner = ConfigOverrides()
+            badOwner.toolOwners = [entry]
+            #expect(message { () throws(ConfigError) in try config.apply(badOwner) }
+                    == #"--tool-owner: expected TOOL=UID[,UID...] (TOOL is "catalogue/tool" or "tool"), got "# + "\"\(entry)\"")
+        }
     }
 
     @Test func emptyOverridesChangeNothing() throws {

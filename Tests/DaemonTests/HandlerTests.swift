@@ -93,13 +93,14 @@ struct HandlerTests {
         if case .failure(let error) = overflow { #expect(error.code == .handlerBusy, "\(error)") } else { Issue.record("a full handler took a call") }
         #expect(Date().timeIntervalSince(start) < 5)
 
-        // With a second handler, calls past the cap go to it.
-        let good = try HandlerProcess(socket: server.path, extra: ["--tools", "track_order"])
+        // With a second handler, calls past the cap go to it. (A ChildProcess: SIGTERM stops it even if this test fails early.)
+        let good = try ChildProcess("/usr/bin/env", ["python3", TestPaths.packageRoot.appendingPathComponent("examples/handler.py").path,
+                                                     "--socket", server.path, "--catalogue", "support", "--tools", "track_order"], log: "good")
         defer { good.stop() }
         try await waitForHandlers(registry, 2)
         for _ in 0..<4 {
-            let value = try await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 10_000).get()
-            #expect(value["handler_pid"]?.intValue == Int(good.process.processIdentifier))
+            let result = await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 10_000)
+            #expect((try? result.get())?["handler_pid"]?.intValue == Int(good.pid), "\(result)")
         }
 
         // The stuck handler leaves: its held calls fail at once.
@@ -130,6 +131,25 @@ struct HandlerTests {
         stuck.client.disconnect()
         for _ in 0..<500 where outcomes.count < launched { try await Task.sleep(nanoseconds: 10_000_000) }
         #expect(outcomes.count == launched)
+        await server.close()
+    }
+
+    @Test("tool_owners: a tool it names may be registered only by the uids it lists, in that catalogue or (by bare name) in any")
+    func configuredOwners() async throws {
+        let registry = HandlerRegistry(catalogues: [("support", try supportCatalogue())],
+                                       toolOwners: ["support/track_order": [getuid() &+ 1], "escalate": [getuid()]])
+        let path = NSTemporaryDirectory() + "toolrouter-owners-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let server = try await AgentServer.startHandlers(registry: registry, path: path, mode: 0o600, maxLineBytes: 1 << 20)
+        let client = try AgentClient(path: server.path)
+        func register(_ tools: String) throws -> JSONValue {
+            try JSONParser.parse(try client.request(#"{"jsonrpc":"2.0","id":1,"method":"register","params":{"catalogue":"support","tools":[\#(tools)]}}"#, timeout: 10))
+        }
+        let refused = try register(#""escalate","track_order""#)
+        #expect(refused["error"]?["code"]?.intValue == RPCErrorCode.toolOwned.rawValue, "\(JSONWriter.compact(refused))")
+        #expect(refused["error"]?["data"]?["tool"]?.stringValue == "track_order")
+        #expect(registry.handlerCount == 0)
+        #expect(try register(#""escalate","request_refund""#)["result"]?["registered"] == .array([.string("escalate"), .string("request_refund")]))
+        #expect(registry.handlerCount == 1)
         await server.close()
     }
 
