@@ -117,7 +117,8 @@ final class RawHandler {
     }
 }
 
-/// A connection that writes as fast as the daemon reads and never reads back (a flooding peer).
+/// A non-blocking raw connection: a peer that writes as fast as the daemon reads and never reads back, or
+/// a handler that registers and then reads nothing.
 final class Flooder {
     private let fd: Int32
     /// Bytes written so far.
@@ -138,6 +139,44 @@ final class Flooder {
 
     deinit { close(fd) }
 
+    /// Bytes the daemon sent that this side has not read yet (FIONREAD).
+    var unreadBytes: Int32 {
+        var count: Int32 = 0
+        _ = withUnsafeMutablePointer(to: &count) { ioctl(fd, UInt(FIONREAD), $0) }
+        return count
+    }
+
+    /// Writes one short line (a newline is added).
+    func send(line: String) throws {
+        let bytes = Array(line.utf8) + [0x0A]
+        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+            throw TestSocketError("send: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Reads one line (without its newline), waiting up to `timeout` seconds.
+    func readLine(timeout: Double) throws -> String {
+        var line: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, 0)
+            if n == 1 {
+                if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
+                line.append(byte)
+            } else if n == 0 {
+                throw ClientError.closed
+            } else {
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&poller, 1, 50)
+            }
+        }
+        throw ClientError.timedOut(seconds: timeout)
+    }
+
+    /// Ends the connection.
+    func disconnect() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     /// How a flood ended.
     enum Outcome: Equatable {
         /// Everything was written.
@@ -156,7 +195,7 @@ final class Flooder {
         var blockedSince: Date?
         defer { try? check() }
         while written < total {
-            let n = chunk[offset...].withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, total - written), Int32(MSG_NOSIGNAL)) }
+            let n = chunk[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, total - written), Int32(MSG_NOSIGNAL)) }
             if n > 0 {
                 written += n
                 offset = (offset + n) % chunk.count
