@@ -196,6 +196,8 @@ private final class AgentConnection: ChannelInboundHandler {
     private let requests: RequestTracker
     private var framer: LineFramer
     private let inFlight = InFlight()
+    /// Who connected (from the ConnectionGate), for the answers that depend on it (see `AgentService.peer`).
+    private var peer: PeerCredentials?
     /// Whether the channel is being read (autoRead); only touched on the event loop.
     private var reading = true
     /// Requests one connection may have running at once before it stops being read.
@@ -216,7 +218,7 @@ private final class AgentConnection: ChannelInboundHandler {
             case .tooLong(let count):
                 channel.writeAndFlush(ByteBuffer(bytes: service.tooLong(byteCount: count, limit: maxLineBytes)), promise: nil)
             case .line(let line):
-                let service = self.service, inFlight = self.inFlight, requests = self.requests
+                let service = self.service, inFlight = self.inFlight, requests = self.requests, peer = self.peer
                 requests.begin()
                 inFlight.add { id in
                     Task {
@@ -225,7 +227,8 @@ private final class AgentConnection: ChannelInboundHandler {
                             requests.end()
                             channel.pipeline.fireUserInboundEventTriggered(RequestFinished())
                         }
-                        guard let response = await service.respond(to: line), !Task.isCancelled else { return }
+                        guard let response = await AgentService.$peer.withValue(peer, operation: { await service.respond(to: line) }),
+                              !Task.isCancelled else { return }
                         // Counted until written, so a stopping daemon does not close the connection under it.
                         let written = channel.eventLoop.makePromise(of: Void.self)
                         channel.writeAndFlush(ByteBuffer(bytes: response), promise: written)
@@ -249,7 +252,9 @@ private final class AgentConnection: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is RequestFinished { updateReading(context) } else { context.fireUserInboundEventTriggered(event) }
+        if event is RequestFinished { updateReading(context) } else if let identified = event as? PeerIdentified {
+            peer = identified.credentials
+        } else { context.fireUserInboundEventTriggered(event) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

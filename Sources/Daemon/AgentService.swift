@@ -45,6 +45,9 @@ public final class AgentService: Sendable {
     public let stopDeadline = StopDeadline()
     let counters = ServiceCounters()
     let started = MonotonicClock.now()
+    /// The agent connection's peer while its request is answered (set by the agent socket); privileged
+    /// peers (root or the daemon's own uid) see each tool's owner uid in `health` and `tools/list`.
+    @TaskLocal public static var peer: PeerCredentials?
 
     /// A service over `worker` serving `catalogues`, dispatching calls to `handlers`.
     public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int,
@@ -173,7 +176,7 @@ public final class AgentService: Sendable {
         switch method {
         case .health:
             return .success(.object([("status", .string("ok")), ("queued", .number(JSONNumber(worker.queuedCount))),
-                                     ("handlers", handlersJSON())] + (blas.map { [("blas", $0)] } ?? [])))
+                                     ("handlers", handlersJSON())] + ownersMember() + (blas.map { [("blas", $0)] } ?? [])))
         case .stats(prometheus: true):
             return .success(.object([("format", .string("prometheus")), ("text", .string(metrics.text(queued: worker.queuedCount)))]))
         case .stats(prometheus: false):
@@ -187,11 +190,7 @@ public final class AgentService: Sendable {
         case .toolsList(let name):
             let selected = catalogues.filter { name == nil || $0.name == name }
             if let name, selected.isEmpty { return .failure(unknownCatalogue(name)) }
-            return .success(.object(selected.map { entry in
-                (key: entry.name, value: .array(entry.catalogue.tools.map { tool in
-                    .object([("name", .string(tool.name)), ("description", .string(tool.description)), ("parameters", tool.parameters)])
-                }))
-            }))
+            return .success(.object(selected.map { entry in (key: entry.name, value: toolsJSON(entry)) }))
         case .route(let params):
             return await route(params).map { result in
                 .object([("call", result.call.json), ("raw", .string(result.raw)), ("timings", Self.timingsJSON(result.timings))])
@@ -280,6 +279,31 @@ public final class AgentService: Sendable {
             return (key: entry.name, value: .object(entry.catalogue.tools.compactMap { tool in
                 counts[tool.name].map { (key: tool.name, value: .number(JSONNumber($0))) }
             }))
+        })
+    }
+
+    /// For a privileged peer (see `peer`), `health`'s `"handler_owners": {"catalogue": {"tool": uid}}`:
+    /// the uid whose handlers serve each online tool. Nothing for anyone else.
+    private func ownersMember() -> [(key: String, value: JSONValue)] {
+        guard Self.peer?.isPrivileged == true else { return [] }
+        let owners = handlers?.toolOwners ?? [:]
+        return [(key: "handler_owners", value: .object(catalogues.map { entry in
+            (key: entry.name, value: .object(entry.catalogue.tools.compactMap { tool in
+                owners[entry.name]?[tool.name].map { (key: tool.name, value: .number(JSONNumber(Int($0)))) }
+            }))
+        }))]
+    }
+
+    /// The `tools/list` entries of one catalogue: name, description, parameters, `"handlers": count`, and
+    /// `"owner_uid"` (privileged peers only, online tools only).
+    private func toolsJSON(_ entry: (name: String, catalogue: ToolCatalogue)) -> JSONValue {
+        let counts = handlers?.onlineTools[entry.name] ?? [:]
+        let owners = Self.peer?.isPrivileged == true ? handlers?.toolOwners[entry.name] ?? [:] : [:]
+        return .array(entry.catalogue.tools.map { tool in
+            var members: [(key: String, value: JSONValue)] = [("name", .string(tool.name)), ("description", .string(tool.description)),
+                                                              ("parameters", tool.parameters), ("handlers", .number(JSONNumber(counts[tool.name] ?? 0)))]
+            if let uid = owners[tool.name] { members.append(("owner_uid", .number(JSONNumber(Int(uid))))) }
+            return .object(members)
         })
     }
 

@@ -1,6 +1,8 @@
-// The first handler of every connection on either socket: it reads who connected (SO_PEERCRED),
-// logs it, and lets the connection through only if the peer is allowed and the socket has room.
-// A refused peer gets one JSON-RPC error line saying why, then the connection is closed.
+// The first handler of every connection on either socket: it reads who connected (SO_PEERCRED, and
+// SO_PEERGROUPS for the supplementary groups), logs it, and lets the connection through only if the peer
+// is allowed and the socket has room. A refused peer gets one JSON-RPC error line saying why, then the
+// connection is closed. An admitted peer's credentials travel down the pipeline as a `PeerIdentified`
+// event, so the handlers behind the gate (handler ownership, privileged `health`) know who they serve.
 
 import Foundation
 import Logging
@@ -15,13 +17,19 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
     public var uid: UInt32
     /// Its effective group id.
     public var gid: UInt32
+    /// Its supplementary groups (SO_PEERGROUPS at connect time; empty when the kernel would not say).
+    public var groups: [UInt32]
 
     /// Credentials as given.
-    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+    public init(pid: Int32, uid: UInt32, gid: UInt32, groups: [UInt32] = []) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
+        self.groups = groups
     }
+
+    /// Whether this peer may see privileged detail (handler owners): root, or the daemon's own user.
+    public var isPrivileged: Bool { uid == 0 || uid == geteuid() }
 
     public var description: String { "pid \(pid) uid \(uid) gid \(gid)" }
 }
@@ -42,12 +50,14 @@ public struct AccessPolicy: Sendable, Equatable {
         self.maxConnections = max(1, maxConnections)
     }
 
-    /// With no lists, everyone; otherwise a peer whose uid is in `allowedUIDs` or whose gid is in
-    /// `allowedGIDs`. Unknown credentials are refused whenever a list is set.
+    /// With no lists, everyone; otherwise a peer whose uid is in `allowedUIDs` or whose primary or any
+    /// supplementary gid is in `allowedGIDs`. Unknown credentials are refused whenever a list is set.
     public func allows(_ peer: PeerCredentials?) -> Bool {
         if allowedUIDs == nil && allowedGIDs == nil { return true }
         guard let peer else { return false }
-        return allowedUIDs?.contains(peer.uid) == true || allowedGIDs?.contains(peer.gid) == true
+        if allowedUIDs?.contains(peer.uid) == true { return true }
+        guard let gids = allowedGIDs else { return false }
+        return gids.contains(peer.gid) || peer.groups.contains(where: gids.contains)
     }
 }
 
@@ -88,7 +98,10 @@ final class ConnectionGate: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let peer = Self.credentials(of: context.channel)
         var metadata: Logger.Metadata = ["socket": "\(socketName)"]
-        if let peer { metadata["pid"] = "\(peer.pid)"; metadata["uid"] = "\(peer.uid)"; metadata["gid"] = "\(peer.gid)" }
+        if let peer {
+            metadata["pid"] = "\(peer.pid)"; metadata["uid"] = "\(peer.uid)"; metadata["gid"] = "\(peer.gid)"
+            if !peer.groups.isEmpty { metadata["groups"] = "\(peer.groups.map(String.init).joined(separator: ","))" }
+        }
         guard policy.allows(peer) else {
             logger.warning("connection refused: peer not in the allowed uids/gids", metadata: metadata)
             refuse(context, RPCError(.forbidden, "forbidden: \(peer.map { "\($0)" } ?? "unknown peer") is not allowed on this socket"))
@@ -102,6 +115,7 @@ final class ConnectionGate: ChannelInboundHandler {
         counted = true
         admitted = true
         logger.info("connection opened", metadata: metadata)
+        context.fireUserInboundEventTriggered(PeerIdentified(credentials: peer))
         context.fireChannelActive()
     }
 
@@ -129,8 +143,16 @@ final class ConnectionGate: ChannelInboundHandler {
         // On the channel's event loop the option is read at once, so the future is already complete.
         let box = CredentialsBox()
         future.whenSuccess { raw in box.value = PeerCredentials(pid: raw.pid, uid: raw.uid, gid: raw.gid) }
-        return box.value
+        guard var peer = box.value else { return nil }
+        peer.groups = PeerGroups.read(provider) ?? PeerGroups.fromProc(pid: peer.pid) ?? []
+        return peer
     }
+}
+
+/// Sent down an admitted connection's pipeline before `channelActive`: who is at the other end.
+struct PeerIdentified: Sendable {
+    /// The peer, or nil when the kernel would not say.
+    let credentials: PeerCredentials?
 }
 
 /// Carries the credentials out of the (synchronously completed) future; only touched on the event loop.

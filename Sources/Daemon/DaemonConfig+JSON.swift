@@ -5,7 +5,9 @@ import JSON
 extension DaemonConfig {
     /// The keys a config file may contain, in the order `json` writes them.
     static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "socket_mode",
-                           "allowed_uids", "allowed_gids", "queue_depth", "default_deadline_ms",
+                           "allowed_uids", "allowed_gids",
+                           "handler_socket_mode", "handler_allowed_uids", "handler_allowed_gids", "tool_owners",
+                           "queue_depth", "default_deadline_ms",
                            "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens", "max_connections",
                            "stop_timeout_ms", "log_level", "mask_cache_budget_mb"]
 
@@ -24,6 +26,10 @@ extension DaemonConfig {
             case "socket_mode": socketMode = try Self.socketMode(value, at: pointer)
             case "allowed_uids": allowedUIDs = try Self.idList(value, at: pointer)
             case "allowed_gids": allowedGIDs = try Self.idList(value, at: pointer)
+            case "handler_socket_mode": handlerSocketMode = try Self.socketMode(value, at: pointer)
+            case "handler_allowed_uids": handlerAllowedUIDs = try Self.idList(value, at: pointer)
+            case "handler_allowed_gids": handlerAllowedGIDs = try Self.idList(value, at: pointer)
+            case "tool_owners": toolOwners = try Self.toolOwners(value, at: pointer)
             case "log_level": logLevel = try Self.logLevel(Self.string(value, at: pointer), at: pointer)
             default:
                 guard let setting = Self.integerSettings.first(where: { $0.key == key }) else {
@@ -51,6 +57,10 @@ extension DaemonConfig {
         }
         members.append((key: "allowed_uids", value: ids(allowedUIDs)))
         members.append((key: "allowed_gids", value: ids(allowedGIDs)))
+        members.append((key: "handler_socket_mode", value: .string(Self.octal(handlerSocketMode))))
+        members.append((key: "handler_allowed_uids", value: ids(handlerAllowedUIDs)))
+        members.append((key: "handler_allowed_gids", value: ids(handlerAllowedGIDs)))
+        members.append((key: "tool_owners", value: toolOwners.isEmpty ? .null : .object(toolOwners.keys.sorted().map { (key: $0, value: ids(toolOwners[$0])) })))
         for setting in Self.integerSettings {
             members.append((key: setting.key, value: .number(JSONNumber(self[keyPath: setting.keyPath]))))
         }
@@ -136,6 +146,26 @@ extension DaemonConfig {
             ids.append(UInt32(try integer(item, in: 0...Int(UInt32.max - 1), at: pointer.appending(index))))
         }
         return ids
+    }
+
+    /// `{"catalogue/tool" or "tool": [uids]}`, or null for none.
+    static func toolOwners(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> [String: [UInt32]] {
+        if value == .null { return [:] }
+        guard let members = value.objectMembers else { throw pointer.error("expected an object of tool → uids, or null, got \(typeName(value))") }
+        var owners: [String: [UInt32]] = [:]
+        for member in members {
+            let at = pointer.appending(member.key)
+            guard isValidToolKey(member.key) else { throw at.error("expected \"catalogue/tool\" or \"tool\"") }
+            guard let uids = try idList(member.value, at: at) else { throw at.error("expected an array of uids, got null") }
+            owners[member.key] = uids
+        }
+        return owners
+    }
+
+    /// "tool" or "catalogue/tool": one or two non-empty parts.
+    static func isValidToolKey(_ key: String) -> Bool {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty }
     }
 
     static func catalogues(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> [CatalogueConfig] {

@@ -20,6 +20,14 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var allowedUIDs: [UInt32]
     /// `--allowed-gid GID`, repeatable; replaces the file's list when not empty.
     public var allowedGIDs: [UInt32]
+    /// `--handler-socket-mode MODE`, octal ("0660").
+    public var handlerSocketMode: String?
+    /// `--handler-allowed-uid UID`, repeatable; replaces the file's list when not empty.
+    public var handlerAllowedUIDs: [UInt32] = []
+    /// `--handler-allowed-gid GID`, repeatable; replaces the file's list when not empty.
+    public var handlerAllowedGIDs: [UInt32] = []
+    /// `--tool-owner TOOL=UID[,UID…]`, repeatable; sets that tool's entry of `tool_owners`.
+    public var toolOwners: [String] = []
     /// `--queue-depth N`.
     public var queueDepth: Int?
     /// `--default-deadline-ms N`.
@@ -91,14 +99,21 @@ extension DaemonConfig {
         try applyAdapters(overrides.adapters)
         if let path = overrides.agentSocket { agentSocket = try Self.nonEmpty(path, flag: "--agent-socket") }
         if let path = overrides.handlerSocket { handlerSocket = try Self.nonEmpty(path, flag: "--handler-socket") }
-        if let text = overrides.socketMode {
-            guard let mode = Self.parseOctalMode(text) else {
-                throw .invalid(field: "--socket-mode", message: "expected an octal mode like \"0660\", got \(quoted(text))")
-            }
-            socketMode = mode
-        }
+        if let text = overrides.socketMode { socketMode = try Self.modeFlag(text, flag: "--socket-mode") }
         if !overrides.allowedUIDs.isEmpty { allowedUIDs = overrides.allowedUIDs }
         if !overrides.allowedGIDs.isEmpty { allowedGIDs = overrides.allowedGIDs }
+        if let text = overrides.handlerSocketMode { handlerSocketMode = try Self.modeFlag(text, flag: "--handler-socket-mode") }
+        if !overrides.handlerAllowedUIDs.isEmpty { handlerAllowedUIDs = overrides.handlerAllowedUIDs }
+        if !overrides.handlerAllowedGIDs.isEmpty { handlerAllowedGIDs = overrides.handlerAllowedGIDs }
+        for entry in overrides.toolOwners {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let texts = parts.count == 2 ? parts[1].split(separator: ",", omittingEmptySubsequences: false) : []
+            let list = texts.compactMap { UInt32($0) }
+            guard parts.count == 2, Self.isValidToolKey(parts[0]), !list.isEmpty, list.count == texts.count else {
+                throw .invalid(field: "--tool-owner", message: "expected TOOL=UID[,UID...] (TOOL is \"catalogue/tool\" or \"tool\"), got \(quoted(entry))")
+            }
+            toolOwners[parts[0]] = list
+        }
         if let level = overrides.logLevel {
             guard Self.logLevels.contains(level) else {
                 throw .invalid(field: "--log-level", message: "expected one of \(Self.logLevels.joined(separator: ", ")), got \(quoted(level))")
@@ -154,6 +169,14 @@ extension DaemonConfig {
         return (name, value)
     }
 
+    /// An octal mode flag's value ("0660").
+    static func modeFlag(_ text: String, flag: String) throws(ConfigError) -> UInt32 {
+        guard let mode = parseOctalMode(text) else {
+            throw .invalid(field: flag, message: "expected an octal mode like \"0660\", got \(quoted(text))")
+        }
+        return mode
+    }
+
     static func nonEmpty(_ text: String, flag: String) throws(ConfigError) -> String {
         guard !text.isEmpty else { throw .invalid(field: flag, message: "must not be empty") }
         return text
@@ -191,6 +214,9 @@ extension DaemonConfig {
         guard socketMode <= Self.maxSocketMode else {
             throw .invalid(field: "/socket_mode", message: "must be at most 0777, got \(Self.octal(socketMode))")
         }
+        guard handlerSocketMode <= Self.maxSocketMode else {
+            throw .invalid(field: "/handler_socket_mode", message: "must be at most 0777, got \(Self.octal(handlerSocketMode))")
+        }
         for setting in Self.integerSettings where !setting.range.contains(self[keyPath: setting.keyPath]) {
             throw .invalid(field: "/" + setting.key, message: "must be between \(setting.range.lowerBound) and \(setting.range.upperBound), got \(self[keyPath: setting.keyPath])")
         }
@@ -199,6 +225,8 @@ extension DaemonConfig {
         }
         if allowedUIDs?.isEmpty == true { throw .invalid(field: "/allowed_uids", message: "must not be empty (omit it to allow anyone)") }
         if allowedGIDs?.isEmpty == true { throw .invalid(field: "/allowed_gids", message: "must not be empty (omit it to allow anyone)") }
+        if handlerAllowedUIDs?.isEmpty == true { throw .invalid(field: "/handler_allowed_uids", message: "must not be empty (omit it to allow anyone)") }
+        if handlerAllowedGIDs?.isEmpty == true { throw .invalid(field: "/handler_allowed_gids", message: "must not be empty (omit it to allow anyone)") }
     }
 
     static func checkReadableFile(_ path: String, at pointer: JSONPointer) throws(ConfigError) {

@@ -45,9 +45,13 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `catalogues[].adapter` | `--adapter NAME=PATH` | string or null | null | LoRA adapter for that catalogue |
 /// | `agent_socket` | `--agent-socket` | string | `/run/toolrouter/agent.sock` | Unix socket for agent loops (JSON-RPC 2.0), under 108 bytes |
 /// | `handler_socket` | `--handler-socket` | string | `/run/toolrouter/handlers.sock` | Unix socket tool handlers register on, under 108 bytes |
-/// | `socket_mode` | `--socket-mode` | octal string (`"0660"`) or integer 0…511 | `"0660"` | permission bits of both sockets |
-/// | `allowed_uids` | `--allowed-uid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer uids accepted (SO_PEERCRED) |
-/// | `allowed_gids` | `--allowed-gid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer gids accepted |
+/// | `socket_mode` | `--socket-mode` | octal string (`"0660"`) or integer 0…511 | `"0660"` | permission bits of the agent socket |
+/// | `allowed_uids` | `--allowed-uid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer uids accepted on the agent socket (SO_PEERCRED) |
+/// | `allowed_gids` | `--allowed-gid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer gids accepted on the agent socket (primary or supplementary) |
+/// | `handler_socket_mode` | `--handler-socket-mode` | as `socket_mode` | `"0660"` | permission bits of the handler socket |
+/// | `handler_allowed_uids` | `--handler-allowed-uid` (repeatable) | as `allowed_uids` | null | peer uids accepted on the handler socket |
+/// | `handler_allowed_gids` | `--handler-allowed-gid` (repeatable) | as `allowed_gids` | null | peer gids accepted on the handler socket |
+/// | `tool_owners` | `--tool-owner TOOL=UID[,UID…]` (repeatable) | object `{"catalogue/tool" or "tool": [uids]}`, or null | null (the first uid to register a tool owns it) | uids that alone may register a tool |
 /// | `queue_depth` | `--queue-depth` | integer 1…100000 | 64 | requests waiting for the worker before `overloaded` |
 /// | `default_deadline_ms` | `--default-deadline-ms` | integer 1…3600000 | 10000 | deadline of a request that names none |
 /// | `handler_timeout_ms` | `--handler-timeout-ms` | integer 1…3600000 | 5000 | how long a handler may take to answer `invoke` |
@@ -70,12 +74,21 @@ public struct DaemonConfig: Sendable, Equatable {
     public var agentSocket: String
     /// Path of the handlers' socket.
     public var handlerSocket: String
-    /// Permission bits given to both sockets (0...0o777).
+    /// Permission bits given to the agent socket (0...0o777).
     public var socketMode: UInt32
-    /// Peer uids allowed to connect; nil allows anyone who can open the socket.
+    /// Peer uids allowed on the agent socket; nil allows anyone who can open the socket.
     public var allowedUIDs: [UInt32]?
-    /// Peer gids allowed to connect; nil allows anyone who can open the socket.
+    /// Peer gids (primary or supplementary) allowed on the agent socket; nil allows anyone who can open it.
     public var allowedGIDs: [UInt32]?
+    /// Permission bits given to the handler socket (0...0o777).
+    public var handlerSocketMode: UInt32
+    /// Peer uids allowed on the handler socket; nil allows anyone who can open the socket.
+    public var handlerAllowedUIDs: [UInt32]?
+    /// Peer gids (primary or supplementary) allowed on the handler socket; nil allows anyone who can open it.
+    public var handlerAllowedGIDs: [UInt32]?
+    /// Who may register which tool: "catalogue/tool" (or "tool", in any catalogue) → uids; tools not named
+    /// are owned by the first uid to register them.
+    public var toolOwners: [String: [UInt32]]
     /// Requests that may wait for the inference worker.
     public var queueDepth: Int
     /// Deadline of a request that gives none, in milliseconds.
@@ -109,6 +122,10 @@ public struct DaemonConfig: Sendable, Equatable {
         socketMode = 0o660
         allowedUIDs = nil
         allowedGIDs = nil
+        handlerSocketMode = 0o660
+        handlerAllowedUIDs = nil
+        handlerAllowedGIDs = nil
+        toolOwners = [:]
         queueDepth = 64
         defaultDeadlineMs = 10_000
         handlerTimeoutMs = 5_000

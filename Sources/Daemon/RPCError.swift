@@ -21,6 +21,9 @@ import JSON
 /// | -32008 | `messageTooLarge` | the line exceeded the message size cap; the rest of it was discarded |
 /// | -32009 | `shuttingDown` | the daemon is stopping and takes no new requests |
 /// | -32010 | `forbidden` | the connecting process is not in the socket's allowed uids/gids |
+/// | -32020 | `toolOwned` | (handler socket) `register` named a tool that a handler of another user serves |
+/// | -32021 | `handlerBusy` | every handler of the tool has its in-flight limit of calls, or is not reading; retry later |
+/// | -32022 | `handlerProtocolError` | the handler broke the protocol mid-call (an answer too large, not JSON, not UTF-8, too deep); its connection was closed |
 /// | -32030 | `cancelled` | the request was cancelled (its connection closed) before it finished |
 /// | -32031 | `inputTooLong` | the prompt leaves no room in the context for the answer; `data` is `{"tokens", "capacity"}` |
 /// | -32032 | `catalogueChanged` | a reload changed the catalogue between decoding and dispatch, and the call is not valid under the catalogue now served; not dispatched |
@@ -55,6 +58,12 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     case shuttingDown = -32009
     /// The connecting process is not in the socket's allowed uids/gids.
     case forbidden = -32010
+    /// A `register` named a tool a handler of another uid serves.
+    case toolOwned = -32020
+    /// Every handler of the tool is full (in-flight limit) or not reading.
+    case handlerBusy = -32021
+    /// The handler sent a line that breaks the protocol; its connection was closed.
+    case handlerProtocolError = -32022
     /// The request was cancelled before it finished.
     case cancelled = -32030
     /// The prompt does not leave room in the context for the answer.
@@ -81,6 +90,9 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
         case .messageTooLarge: return "message too large"
         case .shuttingDown: return "shutting down"
         case .forbidden: return "forbidden: this peer is not allowed on the socket"
+        case .toolOwned: return "tool owned: a handler of another user serves this tool"
+        case .handlerBusy: return "handler busy: every handler of the tool is at its in-flight limit or not reading"
+        case .handlerProtocolError: return "handler protocol error: the handler sent an invalid line and was disconnected"
         case .cancelled: return "request cancelled"
         case .inputTooLong: return "input too long: the prompt leaves no room in the context for the answer"
         case .catalogueChanged: return "catalogue changed: the call is not valid under the catalogue now served and was not dispatched"

@@ -23,9 +23,14 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("adapter"), help: "NAME=PATH: LoRA adapter for catalogue NAME (repeatable).") var adapters: [String] = []
     @Option(name: .customLong("agent-socket"), help: "Agents' socket path.") var agentSocket: String?
     @Option(name: .customLong("handler-socket"), help: "Handlers' socket path.") var handlerSocket: String?
-    @Option(name: .customLong("socket-mode"), help: "Permission bits of the sockets, octal (e.g. 0660).") var socketMode: String?
-    @Option(name: .customLong("allowed-uid"), help: "Peer uid allowed to connect (repeatable).") var allowedUIDs: [UInt32] = []
-    @Option(name: .customLong("allowed-gid"), help: "Peer gid allowed to connect (repeatable).") var allowedGIDs: [UInt32] = []
+    @Option(name: .customLong("socket-mode"), help: "Permission bits of the agent socket, octal (e.g. 0660).") var socketMode: String?
+    @Option(name: .customLong("allowed-uid"), help: "Peer uid allowed on the agent socket (repeatable).") var allowedUIDs: [UInt32] = []
+    @Option(name: .customLong("allowed-gid"), help: "Peer gid allowed on the agent socket (repeatable).") var allowedGIDs: [UInt32] = []
+    @Option(name: .customLong("handler-socket-mode"), help: "Permission bits of the handler socket, octal (e.g. 0660).") var handlerSocketMode: String?
+    @Option(name: .customLong("handler-allowed-uid"), help: "Peer uid allowed on the handler socket (repeatable).") var handlerAllowedUIDs: [UInt32] = []
+    @Option(name: .customLong("handler-allowed-gid"), help: "Peer gid allowed on the handler socket (repeatable).") var handlerAllowedGIDs: [UInt32] = []
+    @Option(name: .customLong("tool-owner"), help: "TOOL=UID[,UID...]: only these uids may register TOOL (\"catalogue/tool\" or \"tool\"; repeatable).")
+    var toolOwners: [String] = []
     @Option(name: .customLong("queue-depth"), help: "Requests waiting before 'overloaded'.") var queueDepth: Int?
     @Option(name: .customLong("default-deadline-ms"), help: "Deadline of requests that name none.") var defaultDeadlineMs: Int?
     @Option(name: .customLong("handler-timeout-ms"), help: "Time a handler has to answer.") var handlerTimeoutMs: Int?
@@ -54,17 +59,19 @@ struct ServeCommand: ParsableCommand {
         let build = try ServingBuild.make(settings, reusing: nil, logger: logger)
         let worker = RouteWorker(pipeline: build.pipeline, queueDepth: settings.queueDepth)
         let loaded = build.catalogues
-        let registry = HandlerRegistry(catalogues: loaded)
+        let registry = HandlerRegistry(catalogues: loaded, toolOwners: settings.toolOwners)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs,
                                    maxMessageBytes: settings.maxMessageBytes, blas: blas.json, logger: logger)
         let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
-        let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.socketMode)
+        let handlerAccess = AccessPolicy(allowedUIDs: settings.handlerAllowedUIDs, allowedGIDs: settings.handlerAllowedGIDs,
+                                         maxConnections: settings.maxConnections)
+        let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.handlerSocketMode)
         let agentListen = try systemd.listenAddress(for: "agent", path: settings.agentSocket, mode: settings.socketMode)
 
         let handlerServer = try blocking { try await AgentServer.startHandlers(registry: registry, listen: handlerListen,
                                                                               maxLineBytes: settings.maxMessageBytes,
-                                                                              access: access, logger: logger) }
+                                                                              access: handlerAccess, logger: logger) }
         let server = try blocking { try await AgentServer.start(service: service, listen: agentListen,
                                                                 maxLineBytes: settings.maxMessageBytes,
                                                                 access: access, logger: logger) }
@@ -103,6 +110,10 @@ struct ServeCommand: ParsableCommand {
                                         contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel)
         overrides.maskCacheBudgetMB = maskCacheBudgetMB
         overrides.stopTimeoutMs = stopTimeoutMs
+        overrides.handlerSocketMode = handlerSocketMode
+        overrides.handlerAllowedUIDs = handlerAllowedUIDs
+        overrides.handlerAllowedGIDs = handlerAllowedGIDs
+        overrides.toolOwners = toolOwners
         do {
             try settings.apply(overrides)
             try settings.validate()

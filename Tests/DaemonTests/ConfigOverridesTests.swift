@@ -66,6 +66,31 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         }
     }
 
+    @Test("the handler socket's flags set its own mode and lists, leaving the agent socket's alone")
+    func handlerSocketOverrides() throws {
+        var config = DaemonConfig()
+        var overrides = ConfigOverrides(socketMode: "0600", allowedUIDs: [1000])
+        overrides.handlerSocketMode = "0640"
+        overrides.handlerAllowedUIDs = [998]
+        overrides.handlerAllowedGIDs = [997]
+        try config.apply(overrides)
+        #expect(config.socketMode == 0o600 && config.allowedUIDs == [1000] && config.allowedGIDs == nil)
+        #expect(config.handlerSocketMode == 0o640 && config.handlerAllowedUIDs == [998] && config.handlerAllowedGIDs == [997])
+        var bad = ConfigOverrides()
+        bad.handlerSocketMode = "rw"
+        #expect(message { () throws(ConfigError) in try config.apply(bad) } == #"--handler-socket-mode: expected an octal mode like "0660", got "rw""#)
+        var owners = ConfigOverrides()
+        owners.toolOwners = ["support/track_order=1000,1001", "escalate=0"]
+        try config.apply(owners)
+        #expect(config.toolOwners == ["support/track_order": [1000, 1001], "escalate": [0]])
+        for entry in ["track_order", "track_order=", "a/b/c=1", "track_order=1,x", "/t=1"] {
+            var badOwner = ConfigOverrides()
+            badOwner.toolOwners = [entry]
+            #expect(message { () throws(ConfigError) in try config.apply(badOwner) }
+                    == #"--tool-owner: expected TOOL=UID[,UID...] (TOOL is "catalogue/tool" or "tool"), got "# + "\"\(entry)\"")
+        }
+    }
+
     @Test func emptyOverridesChangeNothing() throws {
         var config = try DaemonConfig(json: JSONParser.parse(#"{"queue_depth": 9, "catalogues": [{"name": "a", "file": "/a"}]}"#))
         let before = config
@@ -201,5 +226,13 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         config = valid()
         config.allowedUIDs = []
         #expect(message { () throws(ConfigError) in try config.validate() } == "/allowed_uids: must not be empty (omit it to allow anyone)")
+
+        config = valid()
+        config.handlerSocketMode = 0o1777
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/handler_socket_mode: must be at most 0777, got 1777")
+
+        config = valid()
+        config.handlerAllowedGIDs = []
+        #expect(message { () throws(ConfigError) in try config.validate() } == "/handler_allowed_gids: must not be empty (omit it to allow anyone)")
     }
 }

@@ -36,6 +36,7 @@ private func scratchDirectory() throws -> URL {
         #expect(defaults.handlerSocket == "/run/toolrouter/handlers.sock")
         #expect(defaults.socketMode == 0o660)
         #expect(defaults.allowedUIDs == nil && defaults.allowedGIDs == nil)
+        #expect(defaults.handlerSocketMode == 0o660 && defaults.handlerAllowedUIDs == nil && defaults.handlerAllowedGIDs == nil)
         #expect(defaults.queueDepth == 64)
         #expect(defaults.defaultDeadlineMs == 10_000)
         #expect(defaults.handlerTimeoutMs == 5_000)
@@ -49,7 +50,9 @@ private func scratchDirectory() throws -> URL {
         let decoded = try config("""
         {"model": "/m.gguf", "catalogues": [{"name": "support", "file": "/s.json", "adapter": "/a.gguf"},
          {"name": "dev-ops_2", "file": "/d.json"}], "agent_socket": "/tmp/a.sock", "handler_socket": "/tmp/h.sock",
-         "socket_mode": "0600", "allowed_uids": [0, 1000], "allowed_gids": [4294967294], "queue_depth": 8,
+         "socket_mode": "0600", "allowed_uids": [0, 1000], "allowed_gids": [4294967294], "handler_socket_mode": "0640",
+         "handler_allowed_uids": [998], "handler_allowed_gids": [997, 996],
+         "tool_owners": {"support/track_order": [998], "escalate": [0, 998]}, "queue_depth": 8,
          "default_deadline_ms": 2000, "handler_timeout_ms": 1000, "max_tokens": 64, "max_message_bytes": 4096,
          "context_tokens": 1024}
         """)
@@ -62,6 +65,10 @@ private func scratchDirectory() throws -> URL {
         expected.socketMode = 0o600
         expected.allowedUIDs = [0, 1000]
         expected.allowedGIDs = [4_294_967_294]
+        expected.handlerSocketMode = 0o640
+        expected.handlerAllowedUIDs = [998]
+        expected.handlerAllowedGIDs = [997, 996]
+        expected.toolOwners = ["support/track_order": [998], "escalate": [0, 998]]
         expected.queueDepth = 8
         expected.defaultDeadlineMs = 2000
         expected.handlerTimeoutMs = 1000
@@ -88,7 +95,7 @@ private func scratchDirectory() throws -> URL {
 
     static let errorCases: [(String, String)] = [
         (#"[]"#, "config: expected an object, got an array"),
-        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, catalogues, agent_socket, handler_socket, socket_mode, allowed_uids, allowed_gids, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, stop_timeout_ms, log_level, mask_cache_budget_mb)"),
+        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, catalogues, agent_socket, handler_socket, socket_mode, allowed_uids, allowed_gids, handler_socket_mode, handler_allowed_uids, handler_allowed_gids, tool_owners, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, stop_timeout_ms, log_level, mask_cache_budget_mb)"),
         (#"{"model": 3}"#, "/model: expected a path string or null, got the number 3"),
         (#"{"model": ""}"#, "/model: must not be empty (use null for none)"),
         (#"{"catalogues": {}}"#, "/catalogues: expected an array of catalogues, got an object"),
@@ -113,6 +120,13 @@ private func scratchDirectory() throws -> URL {
         (#"{"allowed_uids": []}"#, "/allowed_uids: must not be empty (use null or omit it to allow anyone)"),
         (#"{"allowed_uids": [0, -1]}"#, "/allowed_uids/1: must be between 0 and 4294967294, got -1"),
         (#"{"allowed_gids": ["wheel"]}"#, #"/allowed_gids/0: expected an integer, got the string "wheel""#),
+        (#"{"handler_socket_mode": "0778"}"#, #"/handler_socket_mode: expected an octal mode like "0660", got "0778""#),
+        (#"{"handler_allowed_uids": []}"#, "/handler_allowed_uids: must not be empty (use null or omit it to allow anyone)"),
+        (#"{"handler_allowed_gids": [-1]}"#, "/handler_allowed_gids/0: must be between 0 and 4294967294, got -1"),
+        (#"{"tool_owners": ["track_order"]}"#, "/tool_owners: expected an object of tool → uids, or null, got an array"),
+        (#"{"tool_owners": {"a/b/c": [1]}}"#, #"/tool_owners/a~1b~1c: expected "catalogue/tool" or "tool""#),
+        (#"{"tool_owners": {"track_order": null}}"#, "/tool_owners/track_order: expected an array of uids, got null"),
+        (#"{"tool_owners": {"track_order": []}}"#, "/tool_owners/track_order: must not be empty (use null or omit it to allow anyone)"),
         (#"{"queue_depth": 0}"#, "/queue_depth: must be between 1 and 100000, got 0"),
         (#"{"queue_depth": 100001}"#, "/queue_depth: must be between 1 and 100000, got 100001"),
         (#"{"queue_depth": 1.5}"#, "/queue_depth: expected an integer, got 1.5"),

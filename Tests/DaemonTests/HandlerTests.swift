@@ -58,6 +58,91 @@ struct HandlerTests {
         await server.close()
     }
 
+    @Test("a handler that does not read holds at most 32 calls; the next goes to another handler of the tool, or fails at once with handlerBusy")
+    func inFlightCap() async throws {
+        let (registry, server) = try await Self.start()
+        let stuck = try RawHandler(socket: server.path)   // registers track_order, then never reads
+        try await waitForHandlers(registry, 1)
+        let cap = HandlerRegistry.maxInFlightPerHandler
+        let arguments = JSONValue.object([("order_id", .string("ORD-1234"))])
+        let held = Task {
+            await withTaskGroup(of: Result<JSONValue, RPCError>.self) { group in
+                for _ in 0..<cap { group.addTask { await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 60_000) } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        for _ in 0..<500 where registry.callsInFlight < cap { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(registry.callsInFlight == cap)
+
+        // Full: the next call fails at once, not at its 60 s timeout.
+        let start = Date()
+        let overflow = await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 60_000)
+        if case .failure(let error) = overflow { #expect(error.code == .handlerBusy, "\(error)") } else { Issue.record("a full handler took a call") }
+        #expect(Date().timeIntervalSince(start) < 5)
+
+        // With a second handler, calls past the cap go to it. (A ChildProcess: SIGTERM stops it even if this test fails early.)
+        let good = try ChildProcess("/usr/bin/env", ["python3", TestPaths.packageRoot.appendingPathComponent("examples/handler.py").path,
+                                                     "--socket", server.path, "--catalogue", "support", "--tools", "track_order"], log: "good")
+        defer { good.stop() }
+        try await waitForHandlers(registry, 2)
+        for _ in 0..<4 {
+            let result = await registry.invoke(catalogue: "support", tool: "track_order", arguments: arguments, timeoutMs: 10_000)
+            #expect((try? result.get())?["handler_pid"]?.intValue == Int(good.pid), "\(result)")
+        }
+
+        // The stuck handler leaves: its held calls fail at once.
+        stuck.client.disconnect()
+        let results = await held.value
+        #expect(results.count == cap)
+        #expect(results.allSatisfy { if case .failure(let error) = $0 { error.code == .handlerFailed } else { false } })
+        await server.close()
+    }
+
+    @Test("a handler whose channel is not writable (it does not read a large invoke) gets no more calls: they fail at once with handlerBusy")
+    func notWritable() async throws {
+        let (registry, server) = try await Self.start()
+        let stuck = try Flooder(path: server.path)
+        try stuck.send(line: #"{"jsonrpc":"2.0","id":1,"method":"register","params":{"catalogue":"support","tools":["track_order"]}}"#)
+        #expect(try JSONParser.parse(stuck.readLine(timeout: 10))["result"] != nil)
+        try await waitForHandlers(registry, 1)
+        // 1 MiB: more than the kernel's socket buffer takes, so most of it waits in the daemon, above the
+        // channel's high-water mark, as soon as the invoke is written.
+        let big = JSONValue.object([("order_id", .string(String(repeating: "9", count: 1 << 20)))])
+        let first = Task { await registry.invoke(catalogue: "support", tool: "track_order", arguments: big, timeoutMs: 60_000) }
+        for _ in 0..<500 where stuck.unreadBytes == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(stuck.unreadBytes > 0, "the first invoke was written")
+
+        let start = Date()
+        let second = await registry.invoke(catalogue: "support", tool: "track_order", arguments: .object([("order_id", .string("ORD-1"))]),
+                                           timeoutMs: 60_000)
+        if case .failure(let error) = second { #expect(error.code == .handlerBusy, "\(error)") } else { Issue.record("a handler that reads nothing took a call") }
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(registry.callsInFlight == 1)
+
+        stuck.disconnect()
+        if case .failure(let error) = await first.value { #expect(error.code == .handlerFailed) } else { Issue.record("the first call was answered") }
+        await server.close()
+    }
+
+    @Test("tool_owners: a tool it names may be registered only by the uids it lists, in that catalogue or (by bare name) in any")
+    func configuredOwners() async throws {
+        let registry = HandlerRegistry(catalogues: [("support", try supportCatalogue())],
+                                       toolOwners: ["support/track_order": [getuid() &+ 1], "escalate": [getuid()]])
+        let path = NSTemporaryDirectory() + "toolrouter-owners-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let server = try await AgentServer.startHandlers(registry: registry, path: path, mode: 0o600, maxLineBytes: 1 << 20)
+        let client = try AgentClient(path: server.path)
+        func register(_ tools: String) throws -> JSONValue {
+            try JSONParser.parse(try client.request(#"{"jsonrpc":"2.0","id":1,"method":"register","params":{"catalogue":"support","tools":[\#(tools)]}}"#, timeout: 10))
+        }
+        let refused = try register(#""escalate","track_order""#)
+        #expect(refused["error"]?["code"]?.intValue == RPCErrorCode.toolOwned.rawValue, "\(JSONWriter.compact(refused))")
+        #expect(refused["error"]?["data"]?["tool"]?.stringValue == "track_order")
+        #expect(registry.handlerCount == 0)
+        #expect(try register(#""escalate","request_refund""#)["result"]?["registered"] == .array([.string("escalate"), .string("request_refund")]))
+        #expect(registry.handlerCount == 1)
+        await server.close()
+    }
+
     @Test("registering an unknown tool is refused by name")
     func unknownTool() async throws {
         let (registry, server) = try await Self.start()

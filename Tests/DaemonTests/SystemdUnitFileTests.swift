@@ -94,6 +94,7 @@ extension SocketSuites {
             #expect(unit.contains("ExecStart=/opt/tr/bin/toolrouter serve --config /etc/toolrouter/toolrouter.json\n"))
             let config = try DaemonConfig.load(path: root + "/etc/toolrouter/toolrouter.json")
             #expect(config.model == "/opt/tr/share/toolrouter/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+            #expect(config.handlerSocketMode == 0o660 && config.handlerAllowedUIDs == nil && config.handlerAllowedGIDs == nil)
             #expect(config.catalogues.map(\.file) == ["/etc/toolrouter/catalogues/support.tools.json", "/etc/toolrouter/catalogues/devops.tools.json"])
             // The demo adapters are installed by default and the config names them under PREFIX.
             #expect(config.catalogues.map(\.adapter) == ["/opt/tr/share/toolrouter/adapters/support", "/opt/tr/share/toolrouter/adapters/devops"])
@@ -116,12 +117,14 @@ extension SocketSuites {
             #expect(value("WatchdogSec").count == 1)
             #expect(value("Sockets") == ["toolrouter-agent.socket toolrouter-handlers.socket"])
             #expect(value("ExecStart").first?.hasPrefix("/usr/local/bin/toolrouter serve --config ") == true)
-            for (unit, name) in [("toolrouter-agent.socket", "agent"), ("toolrouter-handlers.socket", "handlers")] {
+            // Agents and handlers are different groups: an agent's user must not be able to serve (and so read) tool calls.
+            for (unit, name, group) in [("toolrouter-agent.socket", "agent", "toolrouter"), ("toolrouter-handlers.socket", "handlers", "toolrouter-handlers")] {
                 let socket = try assignments(unit)
                 #expect(socket.filter { $0.key == "FileDescriptorName" }.map(\.value) == [name], "\(unit)")
                 #expect(SocketActivation.socketNames.contains(name))
                 #expect(socket.filter { $0.key == "ListenStream" }.count == 1, "\(unit): one socket per unit (one name per unit)")
-                #expect(socket.contains { $0.key == "SocketMode" && $0.value == "0660" } && socket.contains { $0.key == "SocketGroup" && $0.value == "toolrouter" })
+                #expect(socket.contains { $0.key == "SocketMode" && $0.value == "0660" })
+                #expect(socket.filter { $0.key == "SocketGroup" }.map(\.value) == [group], "\(unit)")
             }
         }
     }

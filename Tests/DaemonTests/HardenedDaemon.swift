@@ -1,0 +1,217 @@
+// Shared by the handler-socket hardening tests: `toolrouter serve` in a directory other users can reach,
+// processes run as another uid with `setpriv`, and the daemon's resident memory.
+
+import Foundation
+import JSON
+import Testing
+import TestSupport
+@testable import Daemon
+
+/// A uid (and gids) no account on the test machine uses, for peers that must not be root.
+enum Stranger {
+    static let uid: UInt32 = 64123
+    static let gid: UInt32 = 64124
+    static let otherGID: UInt32 = 64125
+    static let unrelatedGID: UInt32 = 64126
+}
+
+/// The system Python (the pyenv shim lives under /root, which other uids cannot reach).
+let systemPython = "/usr/bin/python3"
+
+/// `toolrouter serve` with the support catalogue on sockets in a fresh 0755 directory.
+final class HardenedDaemon {
+    let directory: String
+    let agentSocket: String
+    let handlerSocket: String
+    let child: ChildProcess
+
+    init(extra: [String] = []) throws {
+        directory = NSTemporaryDirectory() + "toolrouter-hard-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        agentSocket = directory + "/agent.sock"
+        handlerSocket = directory + "/handlers.sock"
+        let examples = TestPaths.packageRoot.appendingPathComponent("examples/catalogues").path
+        child = try ChildProcess(try TestPaths.toolrouterBinary(), [
+            "serve", "--model", try TestPaths.requireModel(), "--catalogue", "support=\(examples)/support.tools.json",
+            "--agent-socket", agentSocket, "--handler-socket", handlerSocket,
+        ] + extra, log: "hard-serve")
+    }
+
+    deinit {
+        child.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A client on the agent socket once the daemon listens.
+    func connect() throws -> AgentClient {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let client = try? AgentClient(path: agentSocket) { return client }
+            guard child.isRunning else { break }
+            usleep(50_000)
+        }
+        throw ClientError.io("the daemon did not start listening: \(child.output)")
+    }
+
+    /// Writes `text` to a file in the daemon's directory, readable by every uid; its path.
+    func script(_ name: String, _ text: String) throws -> String {
+        let path = directory + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o644)
+        return path
+    }
+
+    /// The daemon's resident set size in KiB (VmRSS of /proc/<pid>/status).
+    var residentKiB: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}
+
+/// Sends one request on `client` and parses the answer.
+func rpc(_ client: AgentClient, _ method: String, _ params: JSONValue? = nil, id: Int = 1, timeout: Double = 120) throws -> JSONValue {
+    var members: [(key: String, value: JSONValue)] = [("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(id))), ("method", .string(method))]
+    if let params { members.append(("params", params)) }
+    return try JSONParser.parse(try client.request(JSONWriter.compact(.object(members)), timeout: timeout))
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass; whether it held.
+func eventually(within seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}
+
+/// Handler count of `tool` in the support catalogue, from `health`.
+func handlerCount(_ client: AgentClient, _ tool: String) throws -> Int {
+    try rpc(client, "health", id: 90)["result"]?["handlers"]?["support"]?[tool]?.intValue ?? 0
+}
+
+/// A `call` of the support catalogue that the grammar pins to `track_order`.
+let trackOrderCall = JSONValue.object([("catalogue", .string("support")), ("input", .string("Where is my order ORD-55821?")),
+                                       ("tool_choice", .string("track_order"))])
+
+/// A raw handler on the handler socket, in the test process: register, then read invokes and answer as the test says.
+final class RawHandler {
+    let client: AgentClient
+
+    init(socket: String, tools: [String] = ["track_order"]) throws {
+        client = try AgentClient(path: socket)
+        let tools = tools.map { "\"\($0)\"" }.joined(separator: ",")
+        let reply = try JSONParser.parse(try client.request(#"{"jsonrpc":"2.0","id":1,"method":"register","params":{"catalogue":"support","tools":[\#(tools)]}}"#,
+                                                            timeout: 30))
+        guard reply["result"] != nil else { throw ClientError.io("registration refused: \(JSONWriter.compact(reply))") }
+    }
+
+    /// The next invoke's id.
+    func nextInvokeID(timeout: Double = 60) throws -> Int {
+        let invoke = try JSONParser.parse(try client.readLine(timeout: timeout))
+        guard invoke["method"]?.stringValue == "invoke", let id = invoke["id"]?.intValue else {
+            throw ClientError.io("expected an invoke, got \(JSONWriter.compact(invoke))")
+        }
+        return id
+    }
+}
+
+/// A non-blocking raw connection: a peer that writes as fast as the daemon reads and never reads back, or
+/// a handler that registers and then reads nothing.
+final class Flooder {
+    private let fd: Int32
+    /// Bytes written so far.
+    private(set) var written = 0
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TestSocketError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in Array(path.utf8).enumerated() { raw[i] = b } }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { throw TestSocketError("connect: \(String(cString: strerror(errno)))") }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    deinit { close(fd) }
+
+    /// Bytes the daemon sent that this side has not read yet (FIONREAD).
+    var unreadBytes: Int32 {
+        var count: Int32 = 0
+        _ = withUnsafeMutablePointer(to: &count) { ioctl(fd, UInt(FIONREAD), $0) }
+        return count
+    }
+
+    /// Writes one short line (a newline is added).
+    func send(line: String) throws {
+        let bytes = Array(line.utf8) + [0x0A]
+        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+            throw TestSocketError("send: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Reads one line (without its newline), waiting up to `timeout` seconds.
+    func readLine(timeout: Double) throws -> String {
+        var line: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, 0)
+            if n == 1 {
+                if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
+                line.append(byte)
+            } else if n == 0 {
+                throw ClientError.closed
+            } else {
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&poller, 1, 50)
+            }
+        }
+        throw ClientError.timedOut(seconds: timeout)
+    }
+
+    /// Ends the connection.
+    func disconnect() { shutdown(fd, Int32(SHUT_RDWR)) }
+
+    /// How a flood ended.
+    enum Outcome: Equatable {
+        /// Everything was written.
+        case completed
+        /// The daemon stopped reading: nothing could be written for the stall time.
+        case stalled
+        /// The daemon closed the connection.
+        case closed
+    }
+
+    /// Writes `chunk` repeatedly until `total` bytes, a stall of `stall` seconds, or a closed connection;
+    /// calls `check` after every `checkEvery` bytes, when writing first blocks, and once at the end.
+    func flood(_ chunk: [UInt8], total: Int, stall: Double = 3, checkEvery: Int = 1 << 20, check: () throws -> Void) throws -> Outcome {
+        var nextCheck = checkEvery
+        var offset = 0
+        var blockedSince: Date?
+        defer { try? check() }
+        while written < total {
+            let n = chunk[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, total - written), Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                written += n
+                offset = (offset + n) % chunk.count
+                blockedSince = nil
+                if written >= nextCheck { try check(); nextCheck += checkEvery }
+                continue
+            }
+            if n < 0 && (errno == EPIPE || errno == ECONNRESET) { return .closed }
+            guard n < 0 && (errno == EAGAIN || errno == EINTR) else { throw TestSocketError("send: \(String(cString: strerror(errno)))") }
+            let since = blockedSince ?? Date()
+            if blockedSince == nil { try check() }   // the daemon stopped reading: it must still serve others
+            blockedSince = since
+            if Date().timeIntervalSince(since) > stall { return .stalled }
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&poller, 1, 100)
+        }
+        return .completed
+    }
+}
