@@ -36,13 +36,16 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var maxConnections: Int?
     /// `--log-level LEVEL`.
     public var logLevel: String?
+    /// `--idle-timeout-ms N`.
+    public var idleTimeoutMs: Int?
 
     /// No overrides; set the fields you need.
     public init(model: String? = nil, catalogues: [String] = [], adapters: [String] = [],
                 agentSocket: String? = nil, handlerSocket: String? = nil, socketMode: String? = nil,
                 allowedUIDs: [UInt32] = [], allowedGIDs: [UInt32] = [], queueDepth: Int? = nil,
                 defaultDeadlineMs: Int? = nil, handlerTimeoutMs: Int? = nil, maxTokens: Int? = nil,
-                maxMessageBytes: Int? = nil, contextTokens: Int? = nil, maxConnections: Int? = nil, logLevel: String? = nil) {
+                maxMessageBytes: Int? = nil, contextTokens: Int? = nil, maxConnections: Int? = nil, logLevel: String? = nil,
+                idleTimeoutMs: Int? = nil) {
         self.model = model
         self.catalogues = catalogues
         self.adapters = adapters
@@ -59,6 +62,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         self.contextTokens = contextTokens
         self.maxConnections = maxConnections
         self.logLevel = logLevel
+        self.idleTimeoutMs = idleTimeoutMs
     }
 
     /// The integer override for a setting's flag.
@@ -71,6 +75,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         case "--max-message-bytes": return maxMessageBytes
         case "--context-tokens": return contextTokens
         case "--max-connections": return maxConnections
+        case "--idle-timeout-ms": return idleTimeoutMs
         default: return nil
         }
     }

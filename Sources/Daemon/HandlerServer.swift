@@ -79,7 +79,9 @@ private final class HandlerConnection: ChannelInboundHandler {
             return
         }
         switch registry.register(connection: id, channel: context.channel, params: message["params"]) {
-        case .success(let value): write(context, RPCResponse.result(id: requestID, value))
+        case .success(let value):
+            context.channel.pipeline.fireUserInboundEventTriggered(ConnectionActivity.registered)   // no idle timeout from now on
+            write(context, RPCResponse.result(id: requestID, value))
         case .failure(let error): write(context, RPCResponse.error(id: requestID, error))
         }
     }

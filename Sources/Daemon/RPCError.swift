@@ -20,6 +20,8 @@ import JSON
 /// | -32007 | `invalidCall` | the decoded call failed schema validation and was not dispatched; `data` is `{"raw", "issues"}` |
 /// | -32008 | `messageTooLarge` | the line exceeded the message size cap; the rest of it was discarded |
 /// | -32009 | `shuttingDown` | the daemon is stopping and takes no new requests |
+/// | -32010 | `forbidden` | the connecting process is not in the socket's allowed uids/gids (sent once, then the connection closes) |
+/// | -32020 | `idleTimeout` | the connection sent no complete line (agents) or did not register (handlers) within `idle_timeout_ms` (sent once, then the connection closes) |
 public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     /// The line is not valid UTF-8 JSON.
     case parseError = -32700
@@ -51,6 +53,8 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     case shuttingDown = -32009
     /// The connecting process is not in the socket's allowed uids/gids.
     case forbidden = -32010
+    /// The connection stayed idle past the idle timeout and is being closed.
+    case idleTimeout = -32020
 
     /// The short message used when no more specific one is given.
     public var defaultMessage: String {
@@ -70,6 +74,7 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
         case .messageTooLarge: return "message too large"
         case .shuttingDown: return "shutting down"
         case .forbidden: return "forbidden: this peer is not allowed on the socket"
+        case .idleTimeout: return "idle timeout: closing the connection"
         }
     }
 }

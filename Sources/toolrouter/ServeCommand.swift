@@ -33,6 +33,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-message-bytes"), help: "Longest protocol line.") var maxMessageBytes: Int?
     @Option(name: .customLong("context-tokens"), help: "KV cache capacity.") var contextTokens: Int?
     @Option(name: .customLong("max-connections"), help: "Open connections per socket.") var maxConnections: Int?
+    @Option(name: .customLong("idle-timeout-ms"), help: "Idle time after which a connection is closed.") var idleTimeoutMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
 
     func run() throws {
@@ -42,6 +43,10 @@ struct ServeCommand: ParsableCommand {
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
         let logger = Logger(label: "toolrouter")
+        let descriptors = DescriptorLimit.raiseSoftLimit()
+        do { try DescriptorLimit.check(maxConnections: settings.maxConnections, sockets: 2, soft: descriptors.soft, hard: descriptors.hard) } catch {
+            throw CLIError("\(error)")
+        }
         let start = MonotonicClock.now()
         let systemd = try SystemdSetup.take(logger: logger)
         systemd.watchdog.start()   // pings while loading too: nothing is queued yet
@@ -51,7 +56,8 @@ struct ServeCommand: ParsableCommand {
         let registry = HandlerRegistry(catalogues: loaded)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs, logger: logger)
-        let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
+        let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections,
+                                  idleTimeoutMs: settings.idleTimeoutMs)
         let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.socketMode)
         let agentListen = try systemd.listenAddress(for: "agent", path: settings.agentSocket, mode: settings.socketMode)
 
@@ -79,7 +85,8 @@ struct ServeCommand: ParsableCommand {
                                         handlerSocket: handlerSocket, socketMode: socketMode, allowedUIDs: allowedUIDs,
                                         allowedGIDs: allowedGIDs, queueDepth: queueDepth, defaultDeadlineMs: defaultDeadlineMs,
                                         handlerTimeoutMs: handlerTimeoutMs, maxTokens: maxTokens, maxMessageBytes: maxMessageBytes,
-                                        contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel)
+                                        contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel,
+                                        idleTimeoutMs: idleTimeoutMs)
         do {
             try settings.apply(overrides)
             try settings.validate()

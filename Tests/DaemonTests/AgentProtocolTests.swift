@@ -180,7 +180,7 @@ private func json(_ text: String) -> JSONValue {
     }
 
     @Test func codesAreTheDocumentedOnes() {
-        #expect(RPCErrorCode.allCases.map(\.rawValue) == [-32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003, -32004, -32005, -32006, -32007, -32008, -32009, -32010])
+        #expect(RPCErrorCode.allCases.map(\.rawValue) == [-32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003, -32004, -32005, -32006, -32007, -32008, -32009, -32010, -32020])
     }
 
     @Test func decodeFailureBytesAreAnErrorLine() {
