@@ -13,7 +13,8 @@
 // - Half-close. End of input means "no more requests" (a client that sends, then `shutdown(SHUT_WR)`):
 //   every line read is answered, then the connection is closed. A real disconnect (the channel goes
 //   inactive, a write fails) cancels what is still running.
-// - Idleness. It tells the `ConnectionGate` when it has nothing to do, which times idle connections out.
+// - Idleness. It tells the `ConnectionGate` when it has nothing to do, which times idle connections out:
+//   nothing pending or running, or a client that leaves its answers unread (it would hold a slot for good).
 
 import Foundation
 import NIOCore
@@ -85,7 +86,7 @@ final class AgentConnection: ChannelInboundHandler {
     private var framed: [FramedLine] = []
     /// Started requests whose answers are not written yet.
     private var running = 0
-    /// The line started last, until it is queued or finished; no other line starts meanwhile.
+    /// The line started last, until it is queued or answered; no other line starts meanwhile.
     private var awaitingQueue: Int?
     private var nextID = 0
     /// The client half-closed (or the input ended): no more lines will come.
@@ -162,8 +163,9 @@ final class AgentConnection: ChannelInboundHandler {
         }
         if !pending && unframed.capacity > 0 { unframed = ByteBuffer() }   // release the read buffer
         setReading(!inputClosed && !pending && context.channel.isWritable, context)
-        // After end of input the connection closes itself once done: no idle timeout then.
-        let nowBusy = pending || running > 0 || inputClosed
+        // After end of input the connection closes itself once done: no idle timeout then. A client that
+        // does not read its answers (not writable) keeps nothing busy: it is the one that is idle.
+        let nowBusy = context.channel.isWritable && (pending || running > 0 || inputClosed)
         if nowBusy != busy {
             busy = nowBusy
             context.channel.pipeline.fireUserInboundEventTriggered(nowBusy ? ConnectionActivity.busy : ConnectionActivity.idle)
@@ -202,6 +204,7 @@ final class AgentConnection: ChannelInboundHandler {
                 Task {
                     let queued = SubmissionObserver { channel.pipeline.fireUserInboundEventTriggered(LineProgress.queued(id)) }
                     let response = await Self.respond(service, line, observer: queued)
+                    queued.submitted()   // answered without the worker (or after it): the next line may start
                     if let response, !Task.isCancelled {
                         // Counted until written, so a stopping daemon does not close the connection under it.
                         let written = channel.eventLoop.makePromise(of: Void.self)

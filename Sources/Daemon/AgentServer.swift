@@ -9,7 +9,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Why the agent socket could not be opened.
 public enum ServerError: Error, CustomStringConvertible {
@@ -104,6 +103,9 @@ public final class AgentServer: Sendable {
             // One read at a time per connection: what a connection holds unread stays at one read's worth.
             .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: halfClose)
+            // Answers are held back by the daemon only once the kernel buffer is full: past 2 KiB held back,
+            // the client is not reading (not writable), even with its answers waiting in few running requests.
+            .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 1024, high: 2048))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ConnectionGate(policy: access, count: count, logger: logger, socketName: socketName))

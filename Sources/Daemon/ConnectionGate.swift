@@ -3,8 +3,8 @@
 // A refused peer gets one JSON-RPC error line saying why, then the connection is closed.
 //
 // It also expires idle connections, which would otherwise hold a `max_connections` slot for good: an
-// agent connection that has sent no complete line for `idleTimeoutMs` while nothing of it was pending,
-// and a handler connection that has not registered within `idleTimeoutMs` of connecting. The handler
+// agent connection that has sent no complete line for `idleTimeoutMs` while nothing of it was pending
+// (or whose client left its answers unread that long), and a handler connection that has not registered within `idleTimeoutMs` of connecting. The handler
 // after the gate says how the connection is doing with `ConnectionActivity` events; the expired peer
 // gets one `idle_timeout` error line, then the connection is closed.
 
@@ -166,9 +166,12 @@ final class ConnectionGate: ChannelInboundHandler {
     }
 
     private func expire(_ context: ChannelHandlerContext, after timeout: Int) {
-        let what = socketName == "handlers" ? "no register" : "no complete request line"
+        let what = socketName == "handlers" ? "no register" : "no complete request line (or answers left unread)"
         logger.notice("connection closed: idle", metadata: ["socket": "\(socketName)", "idle_timeout_ms": "\(timeout)"])
-        refuse(context, RPCError(.idleTimeout, "idle timeout: \(what) within \(timeout) ms; closing the connection"))
+        // Closed at once, not after the write completes: a client that reads nothing would keep it open.
+        let line = RPCResponse.error(id: .null, RPCError(.idleTimeout, "idle timeout: \(what) within \(timeout) ms; closing the connection"))
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: line)), promise: nil)
+        context.close(promise: nil)
     }
 
     private func refuse(_ context: ChannelHandlerContext, _ error: RPCError) {

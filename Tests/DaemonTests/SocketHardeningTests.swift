@@ -159,6 +159,20 @@ extension SocketSuites {
                 #expect(try errorCode(client.readLine(timeout: 10)) == RPCErrorCode.idleTimeout.rawValue)
                 #expect(try client.readLine(timeout: 10) == nil)
             }
+            // A client that sends and never reads holds nothing busy: it is closed too.
+            let deaf = try RawSocket(path: daemon.agentSocket)
+            let health = Array(#"{"jsonrpc":"2.0","id":1,"method":"health"}"#.utf8) + [0x0A]
+            let flood = Array((0..<1000).map { _ in health }.joined())
+            var hungUp = false
+            let deadline = Date().addingTimeInterval(20)
+            while !hungUp && Date() < deadline {
+                _ = try? deaf.writeWithoutBlocking(flood)
+                var poller = pollfd(fd: deaf.fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&poller, 1, 100)
+                hungUp = poller.revents & Int16(POLLHUP) != 0
+            }
+            #expect(hungUp, "a client leaving its answers unread kept its connection")
+
             let busy = try RawSocket(path: daemon.agentSocket)
             for i in 0..<12 {
                 try busy.write(Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"health"}"#.utf8) + [0x0A])
