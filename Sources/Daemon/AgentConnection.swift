@@ -59,6 +59,16 @@ private final class InFlight: Sendable {
     }
 }
 
+/// What answers an agent connection's lines: the `AgentService` (a test may put an instrumented one).
+protocol AgentResponder: Sendable {
+    /// The response line for one request line (nil for a notification).
+    func respond(to line: [UInt8]) async -> [UInt8]?
+    /// The response for a line longer than the size cap.
+    func tooLong(byteCount: Int, limit: Int) -> [UInt8]
+}
+
+extension AgentService: AgentResponder {}
+
 /// Progress of one started line, fired through the pipeline from its task (delivered on the event loop).
 private enum LineProgress: Sendable {
     /// The request has its place in the worker's queue (or was refused): the next line may start.
@@ -75,7 +85,7 @@ final class AgentConnection: ChannelInboundHandler {
     /// Requests one connection may have running at once.
     static let maxInFlight = 32
 
-    private let service: AgentService
+    private let service: any AgentResponder
     private let maxLineBytes: Int
     private let requests: RequestTracker
     private let inFlight = InFlight()
@@ -99,7 +109,7 @@ final class AgentConnection: ChannelInboundHandler {
     /// What the gate was last told: busy (a line is pending or running) or idle.
     private var busy = false
 
-    init(service: AgentService, maxLineBytes: Int, requests: RequestTracker) {
+    init(service: any AgentResponder, maxLineBytes: Int, requests: RequestTracker) {
         self.service = service
         self.maxLineBytes = maxLineBytes
         self.requests = requests
@@ -220,7 +230,7 @@ final class AgentConnection: ChannelInboundHandler {
     }
 
     /// `service`'s answer to `line`, with `observer` told when the request has its place in the worker's queue.
-    private static func respond(_ service: AgentService, _ line: [UInt8], observer: SubmissionObserver) async -> [UInt8]? {
+    private static func respond(_ service: any AgentResponder, _ line: [UInt8], observer: SubmissionObserver) async -> [UInt8]? {
         await RouteWorker.$submissionObserver.withValue(observer) { await service.respond(to: line) }
     }
 

@@ -73,6 +73,12 @@ public final class AgentServer: Sendable {
     /// `access` admits.
     public static func start(service: AgentService, listen: ListenAddress, maxLineBytes: Int,
                              access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
+        try await start(responder: service, listen: listen, maxLineBytes: maxLineBytes, access: access, logger: logger)
+    }
+
+    /// Listens at `listen` and answers agent lines with `responder`.
+    static func start(responder service: any AgentResponder, listen: ListenAddress, maxLineBytes: Int,
+                      access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
         let requests = RequestTracker()
         return try await start(listen: listen, access: access, logger: logger, socketName: "agent", requests: requests, halfClose: true) {
             AgentConnection(service: service, maxLineBytes: maxLineBytes, requests: requests)
