@@ -230,6 +230,8 @@ final class AgentConnection: ChannelInboundHandler {
     }
 
     /// `service`'s answer to `line`, with `observer` told when the request has its place in the worker's queue.
+    /// The task-local is bound here, in a function of its own: bound inline in the request's `Task` closure,
+    /// a closure value crashed Swift 6.3's runtime in `swift_task_localValuePush`.
     private static func respond(_ service: any AgentResponder, _ line: [UInt8], observer: SubmissionObserver) async -> [UInt8]? {
         await RouteWorker.$submissionObserver.withValue(observer) { await service.respond(to: line) }
     }

@@ -4,9 +4,10 @@
 //
 // It also expires idle connections, which would otherwise hold a `max_connections` slot for good: an
 // agent connection that has sent no complete line for `idleTimeoutMs` while nothing of it was pending
-// (or whose client left its answers unread that long), and a handler connection that has not registered within `idleTimeoutMs` of connecting. The handler
-// after the gate says how the connection is doing with `ConnectionActivity` events; the expired peer
-// gets one `idle_timeout` error line, then the connection is closed.
+// (or whose client left its answers unread that long), and a handler connection that has not registered
+// within `idleTimeoutMs` of connecting. The handler after the gate says how the connection is doing with
+// `ConnectionActivity` events; the expired peer gets one `idleTimeout` (-32020) error line, then the
+// connection is closed.
 
 import Foundation
 import Logging

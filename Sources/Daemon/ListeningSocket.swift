@@ -81,7 +81,8 @@ enum ListeningSocket {
         case ECONNREFUSED: unlink(path)   // stale: nothing listens
         case ENOENT: return               // removed meanwhile
         default:
-            throw .bind(path: path, reason: "a socket file is there and whether something listens on it cannot be told (\(String(cString: strerror(connectError)))); refusing to replace it")
+            let reason = String(cString: strerror(connectError))
+            throw .bind(path: path, reason: "a socket file is there and whether something listens on it cannot be told (\(reason)); refusing to replace it")
         }
     }
 }
@@ -165,7 +166,9 @@ public enum DescriptorLimit {
         let needed = sockets * maxConnections + reserved
         guard needed > soft else { return }
         let fits = max(0, (soft - reserved) / sockets)
-        throw .invalid(field: "/max_connections", message: "\(maxConnections) connections on each of \(sockets) sockets need about \(needed) file descriptors, "
-            + "but the limit (RLIMIT_NOFILE) is \(soft) (hard limit \(hard)): set max_connections to at most \(fits), or raise the limit (LimitNOFILE= in the unit, ulimit -n)")
+        throw .invalid(field: "/max_connections",
+                       message: "\(maxConnections) connections on each of \(sockets) sockets need about \(needed) file descriptors, "
+                           + "but the limit (RLIMIT_NOFILE) is \(soft) (hard limit \(hard)): set max_connections to at most \(fits), "
+                           + "or raise the limit (LimitNOFILE= in the unit, ulimit -n)")
     }
 }
