@@ -37,25 +37,17 @@ extension SocketSuites {
             #expect(first.isHealthy(), "the first instance stopped answering on its path")
         }
 
-        @Test("a stale socket file (its listener gone) is replaced")
+        @Test("the socket files of a killed daemon are replaced by the next one")
         func staleSocketReplaced() throws {
-            let directory = ServeChild.freshDirectory()
-            // Bind a socket at the agent path and close it without unlinking: what a killed daemon leaves.
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (i, b) in (directory + "/agent.sock").utf8.enumerated() { raw[i] = b }
-            }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            #expect(bound == 0 && listen(fd, 1) == 0)
-            close(fd)
-            let daemon = try ServeChild(directory: directory)
-            defer { daemon.child.stop() }
-            try daemon.waitUntilServing()
-            #expect(daemon.isHealthy())
+            let killed = try ServeChild(name: "killed")
+            try killed.waitUntilServing()
+            killed.child.stop(signal: SIGKILL)
+            var info = stat()
+            #expect(lstat(killed.agentSocket, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK, "the killed daemon left no socket file")
+            let next = try ServeChild(directory: killed.directory, name: "next")
+            defer { next.child.stop() }
+            try next.waitUntilServing()
+            #expect(next.isHealthy())
         }
 
         @Test("a client that half-closes after its requests gets every answer, then end of stream")
