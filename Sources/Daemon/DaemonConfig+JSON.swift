@@ -7,7 +7,7 @@ extension DaemonConfig {
     static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "socket_mode",
                            "allowed_uids", "allowed_gids", "queue_depth", "default_deadline_ms",
                            "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens", "max_connections",
-                           "idle_timeout_ms", "log_level"]
+                           "log_level", "mask_cache_budget_mb", "idle_timeout_ms"]
 
     /// Decodes a config file's top-level object; absent keys keep their defaults.
     /// Throws `.invalid` naming the first bad field by JSON pointer.

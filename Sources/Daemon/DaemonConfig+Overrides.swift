@@ -38,6 +38,8 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var logLevel: String?
     /// `--idle-timeout-ms N`.
     public var idleTimeoutMs: Int?
+    /// `--mask-cache-budget-mb N`.
+    public var maskCacheBudgetMB: Int? = nil
 
     /// No overrides; set the fields you need.
     public init(model: String? = nil, catalogues: [String] = [], adapters: [String] = [],
@@ -76,6 +78,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         case "--context-tokens": return contextTokens
         case "--max-connections": return maxConnections
         case "--idle-timeout-ms": return idleTimeoutMs
+        case "--mask-cache-budget-mb": return maskCacheBudgetMB
         default: return nil
         }
     }

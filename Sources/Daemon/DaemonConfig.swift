@@ -56,6 +56,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `context_tokens` | `--context-tokens` | integer 64…131072 | 2048 | KV cache capacity per sequence |
 /// | `max_connections` | `--max-connections` | integer 1…65536 | 256 | open connections per socket; more are answered `overloaded` and closed; must fit the descriptor limit (checked at start) |
 /// | `idle_timeout_ms` | `--idle-timeout-ms` | integer 100…3600000 | 30000 | an agent connection with no complete line for this long while nothing of it is pending, or a handler connection not registered this long after connecting, gets `idle_timeout` and is closed |
+/// | `mask_cache_budget_mb` | `--mask-cache-budget-mb` | integer 1…65536 | 256 | most memory one catalogue's warmed token masks may take (estimated before warming); a catalogue past it is refused at load and reload |
 /// | `log_level` | `--log-level` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` | `info` | least severe log line written (request text only at `debug`) |
 ///
 /// Relative paths in a file are taken relative to the file's directory; relative paths in flags,
@@ -93,6 +94,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var idleTimeoutMs: Int
     /// Least severe level logged: one of `logLevels`.
     public var logLevel: String
+    /// Most memory, in MiB, one catalogue's warmed token masks may take (`mask_cache_budget_mb`).
+    public var maskCacheBudgetMB = 256
 
     /// The accepted `log_level` values, most verbose first.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -135,6 +138,7 @@ public struct DaemonConfig: Sendable, Equatable {
             IntegerSetting(key: "context_tokens", flag: "--context-tokens", range: 64...131_072, keyPath: \.contextTokens),
             IntegerSetting(key: "max_connections", flag: "--max-connections", range: 1...65_536, keyPath: \.maxConnections),
             IntegerSetting(key: "idle_timeout_ms", flag: "--idle-timeout-ms", range: 100...3_600_000, keyPath: \.idleTimeoutMs),
+            IntegerSetting(key: "mask_cache_budget_mb", flag: "--mask-cache-budget-mb", range: 1...65_536, keyPath: \.maskCacheBudgetMB),
         ]
     }
 

@@ -72,8 +72,10 @@ public final class Watchdog: @unchecked Sendable {
     private var withheld = 0
     private var consecutiveWithheld = 0
     private var sendFailed = false
-    // Only touched by the watchdog thread:
+    // Only touched by whoever calls `step(now:)` (the watchdog thread):
     private var check = ProgressCheck()
+    /// When the next ping and the next status check are due (nil before the first step).
+    private var schedule: (ping: Double, status: Double)?
 
     /// A watchdog for `settings` (nil: no pings, status lines only) sending through `notifier`.
     public init(notifier: SystemdNotifier, settings: WatchdogSettings?, statusInterval: Double = 5,
@@ -132,44 +134,58 @@ public final class Watchdog: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The background thread: sleeps until the next thing is due, then does it. All timing decisions are
+    /// in `step(now:)`, so tests drive the same code with times of their own instead of sleeping.
     private func loop() {
-        var nextPing = MonotonicClock.now()
-        var nextStatus = MonotonicClock.now()
+        var wake = MonotonicClock.now()
         while true {
             condition.lock()
-            let wake = min(settings == nil ? .infinity : nextPing, nextStatus)
             while !stopped, MonotonicClock.now() < wake {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: min(wake - MonotonicClock.now(), 3600)))
             }
             if stopped { condition.unlock(); return }
-            let probe = self.probe
             condition.unlock()
+            wake = step(now: MonotonicClock.now())
+        }
+    }
 
-            let now = MonotonicClock.now()
-            var lines: [String] = []
-            if let settings, now >= nextPing {
-                let healthy = tick(probe)
-                nextPing = now + settings.pingInterval / (healthy ? 1 : 4)
-                if healthy { lines.append("WATCHDOG=1") }
-            }
-            if now >= nextStatus {
-                nextStatus = now + statusInterval
-                lines += changedStatus()
-            }
-            guard !lines.isEmpty else { continue }
-            do throws(SystemdNotifyError) {
-                try notifier.send(lines)
-                condition.lock()
-                if lines.contains("WATCHDOG=1") { pings += 1 }
-                sendFailed = false
-                condition.unlock()
-            } catch {
-                condition.lock()
-                let first = !sendFailed
-                sendFailed = true
-                condition.unlock()
-                if first { logger.warning("systemd notification failed", metadata: ["error": "\(error)"]) }
-            }
+    /// Does what is due at `now` — a WATCHDOG=1 if the worker is healthy, a STATUS= line if the text
+    /// changed — and returns the time the next thing is due. Called by the background thread (or, with
+    /// chosen times, by a test); never by two callers at once.
+    func step(now: Double) -> Double {
+        if schedule == nil { schedule = (ping: now, status: now) }
+        guard var due = schedule else { return now }
+        condition.lock()
+        let probe = self.probe
+        condition.unlock()
+        var lines: [String] = []
+        if let settings, now >= due.ping {
+            let healthy = tick(probe)
+            due.ping = now + settings.pingInterval / (healthy ? 1 : 4)
+            if healthy { lines.append("WATCHDOG=1") }
+        }
+        if now >= due.status {
+            due.status = now + statusInterval
+            lines += changedStatus()
+        }
+        schedule = due
+        if !lines.isEmpty { send(lines) }
+        return min(settings == nil ? .infinity : due.ping, due.status)
+    }
+
+    private func send(_ lines: [String]) {
+        do throws(SystemdNotifyError) {
+            try notifier.send(lines)
+            condition.lock()
+            if lines.contains("WATCHDOG=1") { pings += 1 }
+            sendFailed = false
+            condition.unlock()
+        } catch {
+            condition.lock()
+            let first = !sendFailed
+            sendFailed = true
+            condition.unlock()
+            if first { logger.warning("systemd notification failed", metadata: ["error": "\(error)"]) }
         }
     }
 

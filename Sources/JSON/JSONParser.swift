@@ -74,6 +74,10 @@ struct ByteParser {
         self.limits = limits
     }
 
+    /// The deepest nesting accepted: the caller's limit, never beyond the shared walk bound (so
+    /// every value parsed can be walked recursively by the rest of the program).
+    var depthLimit: Int { min(limits.maxDepth, NestingLimit.depth) }
+
     /// The current byte, or nil at the end.
     var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -110,8 +114,8 @@ struct ByteParser {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= limits.maxDepth else {
-            throw .nestingTooDeep(limit: limits.maxDepth, at: location(index))
+        guard depth <= depthLimit else {
+            throw .nestingTooDeep(limit: depthLimit, at: location(index))
         }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
@@ -162,8 +166,8 @@ struct ByteParser {
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= limits.maxDepth else {
-            throw .nestingTooDeep(limit: limits.maxDepth, at: location(index))
+        guard depth <= depthLimit else {
+            throw .nestingTooDeep(limit: depthLimit, at: location(index))
         }
         index += 1
         var items: [JSONValue] = []

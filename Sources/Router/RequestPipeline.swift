@@ -165,6 +165,8 @@ public final class RequestPipeline {
     public private(set) var catalogues: [PreparedCatalogue] = []
     /// Token budget per request.
     public let maxTokens: Int
+    /// Most bytes one catalogue's warmed token masks may take; `load` refuses a catalogue past it.
+    public var maskCacheBudgetBytes = RequestPipeline.defaultMaskCacheBudgetBytes
     let transformer: Transformer
     let decoder: ConstrainedDecoder
     let cache: KVCache
@@ -180,9 +182,11 @@ public final class RequestPipeline {
     }
 
     /// Compiles `catalogue`'s grammar, warms its masks and computes its prefix cache under `adapter`.
+    /// Throws `CatalogueLoadError.maskBudgetExceeded` before warming when the masks would not fit the budget.
     @discardableResult
     public func load(name: String, catalogue: ToolCatalogue, adapter: LoRAAdapter? = nil) throws -> PreparedCatalogue {
         let grammar = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue)))
+        try checkMaskBudget(grammar, catalogue: name)
         grammar.prepareMasks(for: decoder.vocabulary)
         let systemText = PromptRenderer.renderSplit(catalogue: catalogue, input: "x", template: template).prefix
         let systemIDs = tokenizer.encode(systemText, parseSpecial: true)

@@ -47,14 +47,14 @@ extension Compiler {
             }
             let assertions = members.filter { !Self.annotationKeywords.contains($0.key) }
             if let ref = schema["$ref"] {
-                guard depth < 32 else { throw .invalidSchema(pointer: pointer, reason: "allOf or $ref refers to itself") }
+                guard depth < NestingLimit.depth else { throw Self.mergedTooDeep(at: pointer) }
                 let (target, targetPointer) = try resolve(ref, at: JSONPointer.appending(pointer, "$ref"))
                 var keywords = try flattened(target, at: targetPointer, depth: depth + 1)
                 try merge(assertions.filter { $0.key != "$ref" }, into: &keywords, at: pointer)
                 return keywords
             }
             if let nested = schema["allOf"] {
-                guard depth < 32 else { throw .invalidSchema(pointer: pointer, reason: "allOf or $ref refers to itself") }
+                guard depth < NestingLimit.depth else { throw Self.mergedTooDeep(at: pointer) }
                 let merged = try mergeAllOf(nested, siblings: assertions.filter { $0.key != "allOf" }, at: pointer, depth: depth + 1)
                 return merged.objectMembers ?? []
             }
@@ -62,6 +62,11 @@ extension Compiler {
         default:
             throw .invalidSchema(pointer: pointer, reason: "a schema must be an object or a boolean")
         }
+    }
+
+    /// `allOf` members and `$ref` targets merged one inside another past the shared depth bound.
+    private static func mergedTooDeep(at pointer: String) -> SchemaCompileError {
+        .invalidSchema(pointer: pointer, reason: "allOf and $ref nest deeper than \(NestingLimit.depth) levels (does the schema refer to itself?)")
     }
 
     /// Merges `keywords` (from the schema at `pointer`) into `merged`.

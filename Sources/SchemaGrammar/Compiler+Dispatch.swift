@@ -33,8 +33,9 @@ extension Compiler {
     /// The grammar of the values `schema` (found at `pointer`) admits. `name` is the rule being
     /// built, used as the prefix of names of nested rules.
     mutating func compileSchema(_ schema: JSONValue, at pointer: String, name: String) throws(SchemaCompileError) -> GrammarExpr {
-        guard nesting < Self.maxNesting else {
-            throw .invalidSchema(pointer: pointer, reason: "schema nests too deeply (a schema that keeps inlining itself?)")
+        guard nesting < NestingLimit.depth else {
+            throw .invalidSchema(pointer: pointer, reason: "schema nests deeper than \(NestingLimit.depth) levels, counting subschemas "
+                                 + "and $ref links (a $ref chain, or a schema that keeps inlining itself?)")
         }
         nesting += 1
         defer { nesting -= 1 }
@@ -135,10 +136,11 @@ extension Compiler {
             throw .invalidSchema(pointer: pointer, reason: "enum must be a non-empty array")
         }
         var texts: [String] = []
+        var seen: Set<String> = []
         for item in list {
             if let declared, !declared.contains(where: { item.isInstance(of: $0) }) { continue }
             let text = CompactJSON.serialize(item)
-            if !texts.contains(text) { texts.append(text) }
+            if seen.insert(text).inserted { texts.append(text) }
         }
         guard !texts.isEmpty else { throw .invalidSchema(pointer: pointer, reason: "no enum value matches type") }
         return texts.count == 1 ? .literal(texts[0]) : .choice(texts.map { .literal($0) })
@@ -156,6 +158,10 @@ extension Compiler {
         let listPointer = JSONPointer.appending(pointer, keyword)
         guard let branches = schema[keyword]?.arrayValue, !branches.isEmpty else {
             throw .invalidSchema(pointer: listPointer, reason: "\(keyword) must be a non-empty array")
+        }
+        if keyword == "oneOf", branches.count > OneOfDisjointness.maxBranches {
+            throw .invalidSchema(pointer: listPointer, reason: "oneOf has \(branches.count) branches, more than the \(OneOfDisjointness.maxBranches) "
+                                 + "whose disjointness can be checked; use anyOf")
         }
         if keyword == "oneOf", let (i, j) = OneOfDisjointness.overlappingPair(branches, resolve: { try? self.resolve($0, at: pointer).0 }) {
             throw .invalidSchema(pointer: listPointer, reason: "oneOf branches \(i) and \(j) may both match a value, and a grammar cannot enforce "

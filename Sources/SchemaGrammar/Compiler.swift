@@ -19,9 +19,9 @@ struct Compiler {
     /// `$ref` target pointer → name of its rule.
     var referenceRules: [String: String] = [:]
     /// How many schemas are being compiled one inside another (guards against schemas that
-    /// inline themselves without end, such as `anyOf` beside a `$ref` back to the same schema).
+    /// inline themselves without end, such as `anyOf` beside a `$ref` back to the same schema, and
+    /// against `$ref` chains thousands of links long); bounded by the shared `NestingLimit.depth`.
     var nesting = 0
-    static let maxNesting = 256
 
     init(root: JSONValue, options: SchemaCompilerOptions) {
         self.document = root

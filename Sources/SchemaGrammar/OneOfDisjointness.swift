@@ -1,14 +1,26 @@
 // When may `oneOf` be compiled? Only when no value can match two of its branches, decided from
 // what each branch pins down: its JSON types, its constant value, or a required property's constant.
+// Every pair is compared, so the work grows with the square of the branch count: each branch's types
+// and constants are worked out once, and a `oneOf` of more than `maxBranches` is refused (a 20,000-
+// branch `oneOf` in a catalogue took five minutes to check).
 
 import JSON
 
 enum OneOfDisjointness {
+    /// The most branches a `oneOf` may have (about half a million pairs to compare).
+    static let maxBranches = 1_000
+
     /// The first pair of branches (by index) that might both match one value, or nil when every pair
     /// is provably disjoint. `resolve` looks up a local `$ref`.
     static func overlappingPair(_ branches: [JSONValue], resolve: (JSONValue) -> JSONValue?) -> (Int, Int)? {
+        let summaries = branches.map { branch in
+            let schema = dereference(branch, resolve: resolve)
+            return (types: types(schema, resolve: resolve, depth: 0), constants: constants(schema).map(Set.init))
+        }
         for i in branches.indices {
             for j in branches.indices where j > i {
+                if summaries[i].types.isDisjoint(with: summaries[j].types) { continue }
+                if let x = summaries[i].constants, let y = summaries[j].constants, x.isDisjoint(with: y) { continue }
                 if !disjoint(branches[i], branches[j], resolve: resolve, depth: 0) { return (i, j) }
             }
         }

@@ -1,6 +1,10 @@
 // A recursive-descent parser for the ECMA-262 subset JSON Schema patterns use: literals,
 // escapes, classes, `.`, groups, alternation, greedy and lazy quantifiers, `^` and `$`.
 // Backreferences, lookaround, word boundaries and Unicode property escapes are rejected by name.
+// Groups may nest `NestingLimit.depth` deep: the parser and every walk over its tree recurse once
+// per level, and a pattern is input from a catalogue.
+
+import JSON
 
 /// Why a pattern was rejected (turned into `SchemaCompileError.invalidPattern`).
 struct RegexError: Error {
@@ -10,6 +14,8 @@ struct RegexError: Error {
 struct RegexParser {
     private let scalars: [Unicode.Scalar]
     private var index = 0
+    /// Groups open around the current position.
+    private var depth = 0
 
     /// Parses a whole pattern.
     static func parse(_ pattern: String) throws(RegexError) -> RegexNode {
@@ -85,6 +91,11 @@ struct RegexParser {
             default: throw RegexError(reason: "unsupported group syntax '(?'")
             }
         }
+        guard depth < NestingLimit.depth else {
+            throw RegexError(reason: "groups nest deeper than \(NestingLimit.depth) levels at offset \(index)")
+        }
+        depth += 1
+        defer { depth -= 1 }
         let inner = try disjunction()
         guard peek == ")" else { throw RegexError(reason: "missing ')'") }
         index += 1

@@ -34,9 +34,11 @@ public struct ToolCatalogue: Sendable {
     /// Each tool's compiled argument validator, by name.
     private let validators: [String: SchemaValidator]
 
-    /// Reads a catalogue from a parsed OpenAI tools array.
+    /// Reads a catalogue from a parsed OpenAI tools array. Values nested deeper than
+    /// `NestingLimit.depth` are refused first (the parser never makes them; code might).
     public init(json: JSONValue) throws(CatalogueError) {
         guard case .array(let entries) = json else { throw .notAnArray(found: json.kindDescription) }
+        if let pointer = Self.firstTooDeep(json) { throw .nestingTooDeep(limit: NestingLimit.depth, pointer: pointer) }
         var tools: [ToolDefinition] = []
         var validators: [String: SchemaValidator] = [:]
         var firstUse: [String: String] = [:]
@@ -98,6 +100,25 @@ public struct ToolCatalogue: Sendable {
             }
             return validator.validate(arguments)
         }
+    }
+
+    /// The pointer of the first array or object nested deeper than `NestingLimit.depth`, found
+    /// without recursion (so an arbitrarily deep value cannot overflow the stack here either).
+    static func firstTooDeep(_ root: JSONValue) -> String? {
+        var pending: [(value: JSONValue, pointer: String, depth: Int)] = [(root, "", 1)]
+        while let (value, pointer, depth) = pending.popLast() {
+            switch value {
+            case .array(let items):
+                guard depth <= NestingLimit.depth else { return pointer }
+                for (index, item) in items.enumerated().reversed() { pending.append((item, JSONPointer.appending(pointer, index), depth + 1)) }
+            case .object(let members):
+                guard depth <= NestingLimit.depth else { return pointer }
+                for member in members.reversed() { pending.append((member.value, JSONPointer.appending(pointer, member.key), depth + 1)) }
+            default:
+                continue
+            }
+        }
+        return nil
     }
 
     // MARK: Reading one entry

@@ -30,6 +30,9 @@ public enum CatalogueError: Error, Sendable, Equatable, CustomStringConvertible 
     /// `parameters` uses something `SchemaValidator` cannot check (an unsupported keyword or
     /// format, a bad `$ref`, ...); `pointer` locates it in the catalogue.
     case unsupportedSchema(SchemaValidationError, pointer: String)
+    /// Arrays and objects nested deeper than `limit` (`NestingLimit.depth`) at `pointer`: the
+    /// prompt renderer, the grammar compiler and the writers walk values recursively.
+    case nestingTooDeep(limit: Int, pointer: String)
 
     /// The pointer of the offending value ("" for the whole document), when there is one.
     public var pointer: String? {
@@ -38,7 +41,8 @@ public enum CatalogueError: Error, Sendable, Equatable, CustomStringConvertible 
         case .notAnArray: return ""
         case .notAnObject(_, let pointer), .unsupportedType(_, let pointer), .missingMember(_, let pointer),
              .notAString(_, let pointer), .invalidName(_, let pointer), .duplicateName(_, let pointer, _),
-             .reservedName(_, let pointer), .parametersNotObjectSchema(_, let pointer), .unsupportedSchema(_, let pointer):
+             .reservedName(_, let pointer), .parametersNotObjectSchema(_, let pointer), .unsupportedSchema(_, let pointer),
+             .nestingTooDeep(_, let pointer):
             return pointer
         }
     }
@@ -73,6 +77,8 @@ public enum CatalogueError: Error, Sendable, Equatable, CustomStringConvertible 
             let detail = text.hasPrefix(JSONPointer.display(error.pointer) + ": ")
                 ? String(text.dropFirst(JSONPointer.display(error.pointer).count + 2)) : text
             return "\(JSONPointer.display(pointer)): \(detail)"
+        case .nestingTooDeep(let limit, let pointer):
+            return "\(JSONPointer.display(pointer)): arrays and objects nest deeper than \(limit) levels"
         }
     }
 }

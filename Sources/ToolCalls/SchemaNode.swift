@@ -1,8 +1,8 @@
 // The validator's compiled form of one (sub)schema: keyword values checked and decoded once,
 // subschemas referred to by index into the validator's node table (so `$ref` cycles are fine).
 
-import Foundation
 import JSON
+import SchemaGrammar
 
 /// The JSON Schema instance types.
 enum InstanceType: String, CaseIterable, Sendable {
@@ -12,23 +12,6 @@ enum InstanceType: String, CaseIterable, Sendable {
 /// The `format` values the validator checks.
 enum StringFormat: String, Sendable {
     case date, time, dateTime = "date-time", email, uuid, uri
-}
-
-/// A compiled `pattern`. NSRegularExpression is immutable and documented as thread-safe.
-final class CompiledPattern: @unchecked Sendable {
-    let source: String
-    let expression: NSRegularExpression
-
-    init(source: String, expression: NSRegularExpression) {
-        self.source = source
-        self.expression = expression
-    }
-
-    /// Whether the pattern matches anywhere in `text` (patterns are not implicitly anchored).
-    func matches(_ text: String) -> Bool {
-        let range = NSRange(location: 0, length: text.utf16.count)
-        return expression.firstMatch(in: text, options: [], range: range) != nil
-    }
 }
 
 /// One compiled schema. Pointers are those of the schema itself; keyword pointers append the keyword.
@@ -50,7 +33,7 @@ struct SchemaNode: Sendable {
 
     var minLength: Int?
     var maxLength: Int?
-    var pattern: CompiledPattern?
+    var pattern: PatternMatcher?
     var format: StringFormat?
 
     var prefixItems: [Int] = []

@@ -20,13 +20,16 @@ public enum SchemaValidationError: Error, Sendable, Equatable, CustomStringConve
     /// References or combinators that loop back to the same schema without consuming any of
     /// the instance (for example `{"$ref": "#"}` at the root), which would never terminate.
     case referenceCycle(pointer: String)
+    /// Subschemas (followed through `$ref`) nested deeper than `limit`, or a chain of `$ref`s and
+    /// combinators applied to one value longer than it: `pointer` is where the bound was reached.
+    case nestingTooDeep(limit: Int, pointer: String)
 
     /// The JSON pointer, within the schema, of the offending value.
     public var pointer: String {
         switch self {
         case .notASchema(_, let pointer), .unsupportedKeyword(_, let pointer), .invalidKeywordValue(_, _, let pointer),
              .invalidPattern(_, _, let pointer), .unsupportedFormat(_, let pointer), .unresolvedReference(_, let pointer),
-             .referenceCycle(let pointer):
+             .referenceCycle(let pointer), .nestingTooDeep(_, let pointer):
             return pointer
         }
     }
@@ -41,13 +44,17 @@ public enum SchemaValidationError: Error, Sendable, Equatable, CustomStringConve
         case .invalidKeywordValue(let keyword, let reason, let pointer):
             return "\(JSONPointer.display(pointer)): invalid \(JSONWriter.quoted(keyword)): \(reason)"
         case .invalidPattern(let pattern, let reason, let pointer):
-            return "\(JSONPointer.display(pointer)): invalid pattern \(JSONWriter.quoted(pattern)): \(reason)"
+            let shown = pattern.unicodeScalars.count > 80 ? String(pattern.unicodeScalars.prefix(80)) + "…" : pattern
+            return "\(JSONPointer.display(pointer)): invalid pattern \(JSONWriter.quoted(shown)): \(reason)"
         case .unsupportedFormat(let format, let pointer):
             return "\(JSONPointer.display(pointer)): unsupported format \(JSONWriter.quoted(format))"
         case .unresolvedReference(let reference, let pointer):
             return "\(JSONPointer.display(pointer)): cannot resolve $ref \(JSONWriter.quoted(reference))"
         case .referenceCycle(let pointer):
             return "\(JSONPointer.display(pointer)): schema refers back to itself without consuming any input"
+        case .nestingTooDeep(let limit, let pointer):
+            return "\(JSONPointer.display(pointer)): schema nests deeper than \(limit) levels (counting subschemas and $ref links); "
+                + "refusing to follow it further"
         }
     }
 }

@@ -1,7 +1,12 @@
 // An independent JSON Schema validator: the check that every decoded tool call fits its schema
-// before it is dispatched. It deliberately shares no code with the grammar compiler
-// (SchemaGrammar) and uses a different regex engine (NSRegularExpression), so a bug in one is
-// caught by the other.
+// before it is dispatched. It deliberately shares no schema code with the grammar compiler
+// (SchemaGrammar), so a bug in one is caught by the other. Patterns are the exception: both read
+// them with SchemaGrammar's regex parser, so they agree on the syntax and on what a class means;
+// the grammar compiler turns the tree into grammar, the validator runs it as an automaton
+// (`PatternMatcher`, linear time: a catalogue's pattern cannot make the check backtrack for ever).
+//
+// Checking recurses along the schema and the value together; past `NestingLimit.depth` levels it
+// stops and reports the value invalid (fail closed) rather than risk the worker's stack.
 
 import JSON
 
@@ -22,7 +27,7 @@ public struct SchemaValidator: Sendable {
     /// Every way `value` fails the schema; empty when it is valid.
     public func validate(_ value: JSONValue) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
-        check(value, against: 0, at: "", into: &issues)
+        check(value, against: 0, at: "", depth: 0, into: &issues)
         return issues
     }
 
@@ -31,13 +36,18 @@ public struct SchemaValidator: Sendable {
 
     // MARK: Checking
 
-    private func check(_ value: JSONValue, against index: Int, at instance: String, into issues: inout [ValidationIssue]) {
+    private func check(_ value: JSONValue, against index: Int, at instance: String, depth: Int, into issues: inout [ValidationIssue]) {
         let node = nodes[index]
+        guard depth < NestingLimit.depth else {
+            issues.append(Self.issue(node, "", instance, "schema and value nest deeper than \(NestingLimit.depth) levels; not checked"))
+            return
+        }
+        let depth = depth + 1
         if node.rejectsEverything {
             issues.append(Self.issue(node, "", instance, "no value is allowed here"))
             return
         }
-        if let reference = node.reference { check(value, against: reference, at: instance, into: &issues) }
+        if let reference = node.reference { check(value, against: reference, at: instance, depth: depth, into: &issues) }
         if let types = node.types, !types.contains(where: { Self.value(value, hasType: $0) }) {
             let expected = types.count == 1 ? types[0].rawValue : "one of " + types.map(\.rawValue).joined(separator: ", ")
             issues.append(Self.issue(node, "type", instance, "expected \(expected), found \(value.kindDescription)"))
@@ -51,11 +61,11 @@ public struct SchemaValidator: Sendable {
         switch value {
         case .number(let number): checkNumber(number, node, at: instance, into: &issues)
         case .string(let text): checkString(text, node, at: instance, into: &issues)
-        case .array(let items): checkArray(items, node, at: instance, into: &issues)
-        case .object(let members): checkObject(members, node, at: instance, into: &issues)
+        case .array(let items): checkArray(items, node, at: instance, depth: depth, into: &issues)
+        case .object(let members): checkObject(members, node, at: instance, depth: depth, into: &issues)
         default: break
         }
-        checkCombinators(value, node, at: instance, into: &issues)
+        checkCombinators(value, node, at: instance, depth: depth, into: &issues)
     }
 
     private static func issue(_ node: SchemaNode, _ keyword: String, _ instance: String, _ message: String) -> ValidationIssue {
@@ -109,7 +119,7 @@ public struct SchemaValidator: Sendable {
         }
     }
 
-    private func checkArray(_ items: [JSONValue], _ node: SchemaNode, at instance: String,
+    private func checkArray(_ items: [JSONValue], _ node: SchemaNode, at instance: String, depth: Int,
                             into issues: inout [ValidationIssue]) {
         if let minimum = node.minItems, items.count < minimum {
             issues.append(Self.issue(node, "minItems", instance, "array has \(items.count) items, fewer than the minimum \(minimum)"))
@@ -128,14 +138,14 @@ public struct SchemaValidator: Sendable {
         for (position, item) in items.enumerated() {
             let location = JSONPointer.appending(instance, position)
             if position < node.prefixItems.count {
-                check(item, against: node.prefixItems[position], at: location, into: &issues)
+                check(item, against: node.prefixItems[position], at: location, depth: depth, into: &issues)
             } else if let itemSchema = node.items {
-                check(item, against: itemSchema, at: location, into: &issues)
+                check(item, against: itemSchema, at: location, depth: depth, into: &issues)
             }
         }
     }
 
-    private func checkObject(_ members: [(key: String, value: JSONValue)], _ node: SchemaNode, at instance: String,
+    private func checkObject(_ members: [(key: String, value: JSONValue)], _ node: SchemaNode, at instance: String, depth: Int,
                              into issues: inout [ValidationIssue]) {
         for name in node.required where !members.contains(where: { $0.key.utf8.elementsEqual(name.utf8) }) {
             issues.append(Self.issue(node, "required", instance, "missing required property \(JSONWriter.quoted(name))"))
@@ -143,38 +153,38 @@ public struct SchemaValidator: Sendable {
         for member in members {
             let location = JSONPointer.appending(instance, member.key)
             if let property = node.properties.first(where: { $0.name.utf8.elementsEqual(member.key.utf8) }) {
-                check(member.value, against: property.node, at: location, into: &issues)
+                check(member.value, against: property.node, at: location, depth: depth, into: &issues)
             } else if let additional = node.additionalProperties {
                 if nodes[additional].rejectsEverything {
                     issues.append(Self.issue(node, "additionalProperties", location, "property \(JSONWriter.quoted(member.key)) is not allowed"))
                 } else {
-                    check(member.value, against: additional, at: location, into: &issues)
+                    check(member.value, against: additional, at: location, depth: depth, into: &issues)
                 }
             }
         }
     }
 
-    private func checkCombinators(_ value: JSONValue, _ node: SchemaNode, at instance: String,
+    private func checkCombinators(_ value: JSONValue, _ node: SchemaNode, at instance: String, depth: Int,
                                   into issues: inout [ValidationIssue]) {
-        for branch in node.allOf { check(value, against: branch, at: instance, into: &issues) }
-        if !node.anyOf.isEmpty, !node.anyOf.contains(where: { matches(value, $0, at: instance) }) {
+        for branch in node.allOf { check(value, against: branch, at: instance, depth: depth, into: &issues) }
+        if !node.anyOf.isEmpty, !node.anyOf.contains(where: { matches(value, $0, at: instance, depth: depth) }) {
             issues.append(Self.issue(node, "anyOf", instance, "value matches none of the \(node.anyOf.count) alternatives"))
         }
         if !node.oneOf.isEmpty {
-            let matching = node.oneOf.indices.filter { matches(value, node.oneOf[$0], at: instance) }
+            let matching = node.oneOf.indices.filter { matches(value, node.oneOf[$0], at: instance, depth: depth) }
             if matching.count != 1 {
                 let detail = matching.isEmpty ? "none" : "alternatives " + matching.map(String.init).joined(separator: ", ")
                 issues.append(Self.issue(node, "oneOf", instance, "value must match exactly one of the \(node.oneOf.count) alternatives, matches \(detail)"))
             }
         }
-        if let negated = node.not, matches(value, negated, at: instance) {
+        if let negated = node.not, matches(value, negated, at: instance, depth: depth) {
             issues.append(Self.issue(node, "not", instance, "value must not match the schema"))
         }
     }
 
-    private func matches(_ value: JSONValue, _ index: Int, at instance: String) -> Bool {
+    private func matches(_ value: JSONValue, _ index: Int, at instance: String, depth: Int) -> Bool {
         var scratch: [ValidationIssue] = []
-        check(value, against: index, at: instance, into: &scratch)
+        check(value, against: index, at: instance, depth: depth, into: &scratch)
         return scratch.isEmpty
     }
 }

@@ -6,14 +6,21 @@
 // definitions, plus the annotations title, description, default, examples, $schema, $id,
 // $comment. Anything else is an error: a validator that skipped a keyword would pass values
 // the schema forbids.
+//
+// The schema comes from a catalogue file, so the walk is bounded: subschemas (through `$ref` too)
+// nest at most `NestingLimit.depth` deep while compiling, and no chain of `$ref`s and combinators
+// applied to one value is longer than that (the checker recurses along such chains). Patterns
+// compile to the linear-time `PatternMatcher`; one it cannot compile is an error here, not a skip.
 
-import Foundation
 import JSON
+import SchemaGrammar
 
 struct ValidatorBuilder {
     private let root: JSONValue
     private(set) var nodes: [SchemaNode] = []
     private var indexByPointer: [String: Int] = [:]
+    /// Schemas being compiled one inside another.
+    private var depth = 0
 
     static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "$comment"]
 
@@ -22,6 +29,9 @@ struct ValidatorBuilder {
     /// Compiles the schema at `pointer` (memoised, so shared and recursive references compile once).
     mutating func compile(_ schema: JSONValue, at pointer: String) throws(SchemaValidationError) -> Int {
         if let existing = indexByPointer[pointer] { return existing }
+        guard depth < NestingLimit.depth else { throw .nestingTooDeep(limit: NestingLimit.depth, pointer: pointer) }
+        depth += 1
+        defer { depth -= 1 }
         let index = nodes.count
         nodes.append(SchemaNode(pointer: pointer))
         indexByPointer[pointer] = index
@@ -146,10 +156,13 @@ struct ValidatorBuilder {
         return try compile(target, at: targetPointer)
     }
 
-    /// Throws when some schema reaches itself through `$ref` and combinators alone.
+    /// Throws when some schema reaches itself through `$ref` and combinators alone, or starts a
+    /// chain of them longer than `NestingLimit.depth` (the checker follows such chains recursively).
     func checkForCycles() throws(SchemaValidationError) {
         // 0: unvisited, 1: on the current path, 2: finished.
         var state = [UInt8](repeating: 0, count: nodes.count)
+        // Of a finished node: the most schemas a chain from it applies to one value.
+        var chain = [Int](repeating: 1, count: nodes.count)
         for start in nodes.indices where state[start] == 0 {
             var stack: [(node: Int, next: Int)] = [(start, 0)]
             state[start] = 1
@@ -157,6 +170,10 @@ struct ValidatorBuilder {
                 let children = nodes[top.node].sameInstanceChildren
                 if top.next == children.count {
                     state[top.node] = 2
+                    chain[top.node] = 1 + (children.map { chain[$0] }.max() ?? 0)
+                    if chain[top.node] > NestingLimit.depth {
+                        throw .nestingTooDeep(limit: NestingLimit.depth, pointer: nodes[top.node].pointer)
+                    }
                     stack.removeLast()
                     continue
                 }
@@ -220,14 +237,14 @@ struct ValidatorBuilder {
         return names
     }
 
-    private static func pattern(_ value: JSONValue, pointer: String) throws(SchemaValidationError) -> CompiledPattern {
+    private static func pattern(_ value: JSONValue, pointer: String) throws(SchemaValidationError) -> PatternMatcher {
         guard case .string(let source) = value else {
             throw .invalidKeywordValue("pattern", reason: "expected a string", pointer: pointer)
         }
         do {
-            return CompiledPattern(source: source, expression: try NSRegularExpression(pattern: ECMAPattern.icuPattern(source), options: []))
+            return try PatternMatcher(source)
         } catch {
-            throw .invalidPattern(source, reason: error.localizedDescription, pointer: pointer)
+            throw .invalidPattern(source, reason: error.reason, pointer: pointer)
         }
     }
 }

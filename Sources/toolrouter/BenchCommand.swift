@@ -8,7 +8,7 @@ import Tokenizer
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks (run a release build).",
-                                                    subcommands: [EngineBench.self, GrammarBench.self, RouteBench.self])
+                                                    subcommands: [EngineBench.self, GrammarBench.self, RouteBench.self, TokenizerBench.self])
 }
 
 struct EngineBench: ParsableCommand {

@@ -35,6 +35,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Open connections per socket.") var maxConnections: Int?
     @Option(name: .customLong("idle-timeout-ms"), help: "Idle time after which a connection is closed.") var idleTimeoutMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
+    @Option(name: .customLong("mask-cache-budget-mb"), help: "Most memory (MiB) one catalogue's warmed token masks may take.")
+    var maskCacheBudgetMB: Int?
 
     func run() throws {
         // Take the stop and reload signals before any thread starts (see ServeSignals).
@@ -81,12 +83,13 @@ struct ServeCommand: ParsableCommand {
     func resolvedConfig() throws -> DaemonConfig {
         var settings: DaemonConfig
         do { settings = try config.map(DaemonConfig.load(path:)) ?? DaemonConfig() } catch { throw CLIError("\(error)") }
-        let overrides = ConfigOverrides(model: model, catalogues: catalogues, adapters: adapters, agentSocket: agentSocket,
+        var overrides = ConfigOverrides(model: model, catalogues: catalogues, adapters: adapters, agentSocket: agentSocket,
                                         handlerSocket: handlerSocket, socketMode: socketMode, allowedUIDs: allowedUIDs,
                                         allowedGIDs: allowedGIDs, queueDepth: queueDepth, defaultDeadlineMs: defaultDeadlineMs,
                                         handlerTimeoutMs: handlerTimeoutMs, maxTokens: maxTokens, maxMessageBytes: maxMessageBytes,
                                         contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel,
                                         idleTimeoutMs: idleTimeoutMs)
+        overrides.maskCacheBudgetMB = maskCacheBudgetMB
         do {
             try settings.apply(overrides)
             try settings.validate()

@@ -80,7 +80,7 @@ private final class StatusNote: Sendable {
 /// SIGTERM/SIGINT. Runs on the main thread.
 final class ServeLifecycle {
     /// Settings that a reload applies: everything the request pipeline is built from.
-    static let reloadableKeys: Set<String> = ["model", "catalogues", "max_tokens", "context_tokens"]
+    static let reloadableKeys: Set<String> = ["model", "catalogues", "max_tokens", "context_tokens", "mask_cache_budget_mb"]
 
     private let notifier: SystemdNotifier
     private let watchdog: Watchdog
@@ -150,6 +150,7 @@ final class ServeLifecycle {
             effective.catalogues = requested.catalogues
             effective.maxTokens = requested.maxTokens
             effective.contextTokens = requested.contextTokens
+            effective.maskCacheBudgetMB = requested.maskCacheBudgetMB
             settings = effective
             note.value.withLock { $0 = (nil, nil) }
             logger.notice("reloaded", metadata: ["catalogues": "\(build.catalogues.map(\.name).joined(separator: ","))",

@@ -57,6 +57,7 @@ struct ServingBuild {
         let engine = model.engine
         let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
                                        maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
+        pipeline.maskCacheBudgetBytes = settings.maskCacheBudgetMB << 20
         var loaded: [(name: String, catalogue: ToolCatalogue)] = []
         var adapters: [String: LoRAAdapter] = [:]   // by path: catalogues sharing an adapter share its weights
         for entry in settings.catalogues {
@@ -71,7 +72,9 @@ struct ServingBuild {
                 }
                 adapter = adapters[path]
             }
-            do { try pipeline.load(name: entry.name, catalogue: catalogue, adapter: adapter) } catch { throw CLIError("catalogue \(entry.name): \(error)") }
+            do { try pipeline.load(name: entry.name, catalogue: catalogue, adapter: adapter) } catch let error as CatalogueLoadError {
+                throw CLIError("\(error)")   // names the catalogue itself
+            } catch { throw CLIError("catalogue \(entry.name): \(error)") }
             loaded.append((entry.name, catalogue))
             logger.info("catalogue loaded", metadata: ["catalogue": "\(entry.name)", "tools": "\(catalogue.tools.count)",
                                                        "adapter": "\(adapter?.summary ?? "none")"])

@@ -52,6 +52,20 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         #expect(config == expected)
     }
 
+    @Test func maskCacheBudget() throws {
+        var config = try DaemonConfig(json: JSONParser.parse(#"{"mask_cache_budget_mb": 64, "catalogues": [{"name": "a", "file": "/a"}]}"#))
+        #expect(config.maskCacheBudgetMB == 64 && DaemonConfig().maskCacheBudgetMB == 256)
+        #expect(config.json["mask_cache_budget_mb"] == .number(JSONNumber(64)))
+        var overrides = ConfigOverrides()
+        overrides.maskCacheBudgetMB = 1024
+        try config.apply(overrides)
+        #expect(config.maskCacheBudgetMB == 1024)
+        overrides.maskCacheBudgetMB = 0
+        #expect(throws: ConfigError.invalid(field: "--mask-cache-budget-mb", message: "must be between 1 and 65536, got 0")) {
+            try config.apply(overrides)
+        }
+    }
+
     @Test func emptyOverridesChangeNothing() throws {
         var config = try DaemonConfig(json: JSONParser.parse(#"{"queue_depth": 9, "catalogues": [{"name": "a", "file": "/a"}]}"#))
         let before = config

@@ -88,7 +88,7 @@ private func scratchDirectory() throws -> URL {
 
     static let errorCases: [(String, String)] = [
         (#"[]"#, "config: expected an object, got an array"),
-        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, catalogues, agent_socket, handler_socket, socket_mode, allowed_uids, allowed_gids, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, idle_timeout_ms, log_level)"),
+        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, catalogues, agent_socket, handler_socket, socket_mode, allowed_uids, allowed_gids, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, log_level, mask_cache_budget_mb, idle_timeout_ms)"),
         (#"{"model": 3}"#, "/model: expected a path string or null, got the number 3"),
         (#"{"idle_timeout_ms": 50}"#, "/idle_timeout_ms: must be between 100 and 3600000, got 50"),
         (#"{"model": ""}"#, "/model: must not be empty (use null for none)"),
@@ -124,6 +124,7 @@ private func scratchDirectory() throws -> URL {
         (#"{"max_message_bytes": 1000}"#, "/max_message_bytes: must be between 1024 and 67108864, got 1000"),
         (#"{"context_tokens": 1e30}"#, "/context_tokens: must be between 64 and 131072, got 1e30"),
         (#"{"context_tokens": null}"#, "/context_tokens: expected an integer, got null"),
+        (#"{"mask_cache_budget_mb": 0}"#, "/mask_cache_budget_mb: must be between 1 and 65536, got 0"),
     ]
 
     @Test(arguments: errorCases)

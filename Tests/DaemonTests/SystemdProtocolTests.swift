@@ -11,6 +11,13 @@ import ToolCalls
 @testable import Daemon
 
 /// A progress counter and busy flag the test moves by hand.
+private extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
+    }
+}
+
 private final class FakeWorker: @unchecked Sendable {
     private let lock = NSLock()
     private var busy = false
@@ -95,37 +102,58 @@ extension SocketSuites {
             defer { listener.close() }
             let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.address])
             let worker = FakeWorker()
+            // WATCHDOG_USEC 0.4 s: a ping is due every 0.2 s. The test drives the watchdog's own scheduling
+            // code with times it chooses (the thread is never started), so what is checked is the schedule,
+            // not how busy the machine is.
             let watchdog = Watchdog(notifier: notifier, settings: WatchdogSettings(timeoutMicroseconds: 400_000), statusInterval: 0.1)
             watchdog.watch(worker.probe)
             watchdog.reportStatus { "serving test" }
-            defer { watchdog.stop() }
-            watchdog.start()
+            var now = 100.0
+            var pingTimes: [Double] = []
+            /// Runs the watchdog from `now` to `until`, waking when it asks to; `work` runs before each wake.
+            func run(until end: Double, work: () -> Void = {}) {
+                while now <= end {
+                    work()
+                    let before = watchdog.pingCount
+                    let next = watchdog.step(now: now)
+                    if watchdog.pingCount > before { pingTimes.append(now) }
+                    #expect(next > now, "the next wake is in the future")
+                    now = next
+                }
+            }
+            func gaps(after start: Double) -> [Double] {
+                let times = pingTimes.filter { $0 >= start }
+                return zip(times.dropFirst(), times).map { ($0 - $1).rounded(toPlaces: 6) }
+            }
 
-            // Idle: pings every 0.2 s; the status line once.
-            #expect(listener.wait(for: "WATCHDOG=1", count: 5, timeout: 10) != nil)
-            let pingTimes = listener.messages(with: "WATCHDOG=1").map(\.time)
-            let gaps = zip(pingTimes.dropFirst(), pingTimes).map { $0 - $1 }
-            #expect(gaps.allSatisfy { $0 > 0.1 && $0 < 0.8 }, "gaps \(gaps)")
+            // Idle: a ping every 0.2 s; the status line once.
+            run(until: 101.1)
+            #expect(pingTimes.count == 6, "pings at \(pingTimes)")
+            #expect(gaps(after: 100).allSatisfy { $0 == 0.2 }, "gaps \(gaps(after: 100))")
+            #expect(listener.wait(for: "WATCHDOG=1", count: pingTimes.count, timeout: 10) != nil)
             #expect(listener.messages(with: "STATUS=serving test").count == 1)
 
-            // Busy and moving: still pinging.
+            // Busy and moving: still a ping every 0.2 s.
             worker.set(busy: true)
-            let movingStart = NotifyListener.now()
-            while NotifyListener.now() - movingStart < 1 { worker.step(); usleep(20_000) }
-            let duringMoving = listener.messages(with: "WATCHDOG=1").filter { $0.time > movingStart }.count
-            #expect(duringMoving >= 3, "pings while progressing: \(duringMoving)")
+            let movingStart = now
+            run(until: movingStart + 1) { worker.step() }
+            #expect(pingTimes.filter { $0 >= movingStart }.count >= 4, "pings while progressing: \(pingTimes)")
+            #expect(gaps(after: movingStart).allSatisfy { $0 == 0.2 }, "gaps \(gaps(after: movingStart))")
+            #expect(watchdog.withheldCount == 0)
 
-            // Stuck: at most the one tick that still saw the last step, then silence.
-            let stuckStart = NotifyListener.now()
-            Thread.sleep(forTimeInterval: 1.2)
-            let duringStuck = listener.messages(with: "WATCHDOG=1").filter { $0.time > stuckStart }.count
-            #expect(duringStuck <= 1, "pings while stuck: \(duringStuck)")
-            #expect(watchdog.withheldCount >= 2)
+            // Stuck: at most the one tick that still saw the last step, then silence, the check repeating
+            // every quarter interval (0.05 s).
+            let stuckStart = now
+            run(until: stuckStart + 1.2)
+            #expect(pingTimes.filter { $0 >= stuckStart }.count <= 1, "pings while stuck: \(pingTimes.filter { $0 >= stuckStart })")
+            #expect(watchdog.withheldCount >= 15, "withheld \(watchdog.withheldCount)")
 
-            // Moving again: pings resume.
-            let resumeStart = NotifyListener.now()
-            while NotifyListener.now() - resumeStart < 1 { worker.step(); usleep(20_000) }
-            #expect(listener.messages(with: "WATCHDOG=1").filter { $0.time > resumeStart }.count >= 3)
+            // Moving again: the next check (at most 0.05 s later) pings, then every 0.2 s.
+            let resumeStart = now
+            run(until: resumeStart + 1) { worker.step() }
+            let resumed = pingTimes.filter { $0 >= resumeStart }
+            #expect(resumed.count >= 5 && (resumed.first ?? 99) - resumeStart <= 0.05 + 1e-9, "pings after resuming: \(resumed)")
+            #expect(listener.wait(for: "WATCHDOG=1", count: pingTimes.count, timeout: 10) != nil, "every ping reached the socket")
         }
 
         @Test("LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES: names, order, defaults, other processes, malformed values")

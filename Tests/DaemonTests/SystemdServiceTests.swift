@@ -174,9 +174,10 @@ extension SocketSuites {
             #expect(called["result"]?["result"]?["scaled"] == .bool(true), "\(JSONWriter.compact(called))")
 
             // Watchdog: WATCHDOG_USEC is 2 s, so a ping at least every 2 s (they are sent every 1 s).
-            Thread.sleep(forTimeInterval: 4)
+            let earlier = daemon.notify.messages(with: "WATCHDOG=1").filter { $0.time <= readyTime }.count
+            #expect(daemon.notify.wait(for: "WATCHDOG=1", count: earlier + 4, timeout: 30) != nil, "four pings after READY=1")
             let pings = daemon.notify.messages(with: "WATCHDOG=1").map(\.time)
-            let sinceReady = [readyTime] + pings.filter { $0 > readyTime } + [NotifyListener.now()]
+            let sinceReady = [readyTime] + pings.filter { $0 > readyTime }.prefix(4)
             let gaps = zip(sinceReady.dropFirst(), sinceReady).map { $0 - $1 }
             #expect(pings.filter { $0 > readyTime }.count >= 3, "pings: \(pings.count)")
             #expect((gaps.max() ?? 99) <= 2.0, "largest gap between pings: \(gaps.max() ?? 0) s")

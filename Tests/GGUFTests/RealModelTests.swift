@@ -66,20 +66,6 @@ private func modelPath() throws -> String {
     }
 }
 
-@Test func realModelParseTime() throws {
-    let path = try modelPath()
-    let clock = ContinuousClock()
-    var times: [Double] = []
-    for _ in 0..<5 {
-        let elapsed = try clock.measure { _ = try GGUFFile(path: path) }
-        times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-    }
-    let best = times.min() ?? 0
-    print("GGUF: parsed \(path) in \(best) ms (best of 5; first \(times[0]) ms)")
-    // Generous bound so a debug build under load passes; a release build takes under 10 ms.
-    #expect(best < 5000)
-}
-
 @Test func realModelHeaderCutsAreTruncations() throws {
     let path = try modelPath()
     let file = try GGUFFile(path: path)

@@ -3,10 +3,11 @@
 import Foundation
 import GGUF
 import Testing
+import TestSupport
 @testable import Inference
 
 /// Random bytes shaped as `blocks` blocks of `type`, with sane f16 scales at `scaleOffsets`.
-private func randomBlocks(_ type: GGMLType, blocks: Int, scaleOffsets: [Int], generator: inout SystemRandomNumberGenerator) -> [UInt8] {
+private func randomBlocks(_ type: GGMLType, blocks: Int, scaleOffsets: [Int], generator: inout SeededRandom) -> [UInt8] {
     var bytes = (0..<(blocks * type.typeSize)).map { _ in UInt8.random(in: 0...255, using: &generator) }
     for b in 0..<blocks {
         for offset in scaleOffsets {
@@ -20,7 +21,9 @@ private func randomBlocks(_ type: GGMLType, blocks: Int, scaleOffsets: [Int], ge
     return bytes
 }
 
-private func randomVector(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -2...2) } }
+private func randomVector(_ count: Int, _ generator: inout SeededRandom) -> [Float] {
+    (0..<count).map { _ in Float.random(in: -2...2, using: &generator) }
+}
 
 @Suite("Quantised kernels match their reference twins")
 struct KernelTests {
@@ -29,10 +32,10 @@ struct KernelTests {
     @Test("dot products", arguments: [0, 1, 2])
     func dotProducts(caseIndex: Int) throws {
         let (type, scales) = Self.cases[caseIndex]
-        var g = SystemRandomNumberGenerator()
+        var g = SeededRandom(state: 101)
         for blocks in [1, 2, 3, 18, 48] {
             let row = randomBlocks(type, blocks: blocks, scaleOffsets: scales, generator: &g)
-            let x = randomVector(blocks * 32)
+            let x = randomVector(blocks * 32, &g)
             var sums = [Float](repeating: 0, count: blocks)
             x.withUnsafeBufferPointer { xb in sums.withUnsafeMutableBufferPointer { ActivationBlockSums.compute(xb.baseAddress!, blocks: blocks, into: $0.baseAddress!) } }
             let (fast, reference, magnitude): (Float, Float, Float) = row.withUnsafeBytes { r in
@@ -57,9 +60,9 @@ struct KernelTests {
     @Test("reference dot products agree with GGUF's reference dequantiser", arguments: [0, 1, 2])
     func referenceAgreesWithDequantiser(caseIndex: Int) throws {
         let (type, scales) = Self.cases[caseIndex]
-        var g = SystemRandomNumberGenerator()
+        var g = SeededRandom(state: 102)
         let row = randomBlocks(type, blocks: 4, scaleOffsets: scales, generator: &g)
-        let x = randomVector(128)
+        let x = randomVector(128, &g)
         var w = [Float](repeating: 0, count: 128)
         try row.withUnsafeBytes { r in try Dequantize.run(type, from: r, count: 128, into: &w) }
         let expected = zip(w, x).reduce(Double(0)) { $0 + Double($1.0) * Double($1.1) }
@@ -78,7 +81,7 @@ struct KernelTests {
     @Test("fast dequantisers equal GGUF's reference dequantiser exactly", arguments: [0, 1, 2])
     func fastDequantise(caseIndex: Int) throws {
         let (type, scales) = Self.cases[caseIndex]
-        var g = SystemRandomNumberGenerator()
+        var g = SeededRandom(state: 103)
         let blocks = 7
         let row = randomBlocks(type, blocks: blocks, scaleOffsets: scales, generator: &g)
         var reference = [Float](repeating: 0, count: blocks * 32), fast = reference
@@ -92,10 +95,10 @@ struct KernelTests {
 
     @Test("the four-token Q4_1 kernel equals four single-token reference dot products")
     func q4_1FourTokens() {
-        var g = SystemRandomNumberGenerator()
+        var g = SeededRandom(state: 104)
         for blocks in [1, 2, 18, 48] {
             let row = randomBlocks(.q4_1, blocks: blocks, scaleOffsets: [0, 2], generator: &g)
-            let xs = (0..<4).map { _ in randomVector(blocks * 32) }
+            let xs = (0..<4).map { _ in randomVector(blocks * 32, &g) }
             var sums = [[Float]](repeating: [Float](repeating: 0, count: blocks), count: 4)
             for t in 0..<4 { xs[t].withUnsafeBufferPointer { xb in sums[t].withUnsafeMutableBufferPointer { ActivationBlockSums.compute(xb.baseAddress!, blocks: blocks, into: $0.baseAddress!) } } }
             row.withUnsafeBytes { r in
@@ -114,8 +117,9 @@ struct KernelTests {
 
     @Test("f32 dot and axpy, every length 0...40")
     func floatKernels() {
+        var g = SeededRandom(state: 105)
         for n in 0...40 {
-            let a = randomVector(n), b = randomVector(n)
+            let a = randomVector(n, &g), b = randomVector(n, &g)
             let fast = QuantDot.f32(a, b, count: n), reference = QuantDot.f32Reference(a, b, count: n)
             #expect(abs(fast - reference) < 1e-4, "n=\(n)")
             var y = b
@@ -156,7 +160,8 @@ struct VectorMathTests {
 
     @Test("RMSNorm matches its definition")
     func rmsNorm() {
-        let x = randomVector(64), gain = randomVector(64)
+        var g = SeededRandom(state: 106)
+        let x = randomVector(64, &g), gain = randomVector(64, &g)
         var out = [Float](repeating: 0, count: 64)
         VectorMath.rmsNorm(x, gain: gain, epsilon: 1e-5, count: 64, into: &out)
         let rms = (x.reduce(Double(0)) { $0 + Double($1 * $1) } / 64 + 1e-5).squareRoot()

@@ -14,7 +14,7 @@ enum Tiny {
     static let ropeBase = 10000.0, epsilon = 1e-5
 
     /// Random weights in `type`, as GGUF bytes for a `[rows, cols]` matrix.
-    static func matrix(rows: Int, cols: Int, type: GGMLType, generator: inout SystemRandomNumberGenerator) -> [UInt8] {
+    static func matrix(rows: Int, cols: Int, type: GGMLType, generator: inout SeededRandom) -> [UInt8] {
         switch type {
         case .f32:
             return (0..<(rows * cols)).flatMap { _ in withUnsafeBytes(of: Float.random(in: -0.3...0.3, using: &generator)) { Array($0) } }
@@ -34,13 +34,13 @@ enum Tiny {
         }
     }
 
-    static func norm(_ generator: inout SystemRandomNumberGenerator) -> [UInt8] {
+    static func norm(_ generator: inout SeededRandom) -> [UInt8] {
         (0..<dim).flatMap { _ in withUnsafeBytes(of: Float.random(in: 0.5...1.5, using: &generator)) { Array($0) } }
     }
 
     /// A complete tiny model; `skip` leaves one tensor out, `architecture` overrides the name.
     static func file(skip: String? = nil, architecture: String = "llama") -> [UInt8] {
-        var g = SystemRandomNumberGenerator()
+        var g = SeededRandom(state: 0x7135_2024)
         var w = GGUFWriter()
         w.addMetadata("general.architecture", .string(architecture))
         w.addMetadata("\(architecture).block_count", .uint32(UInt32(layers)))
