@@ -63,6 +63,8 @@ enum ListeningSocket {
     }
 
     /// Removes a socket file nothing listens on; refuses a live one and anything that is not a socket.
+    /// (Two instances starting at the very same moment can still both find the file stale; a lock file
+    /// would close that gap, at the price of a second file to manage.)
     private static func removeStale(at path: String, address: sockaddr_un) throws(ServerError) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
