@@ -1,14 +1,14 @@
 // The agent socket: newline-delimited JSON-RPC over a Unix domain socket, on SwiftNIO.
 //
-// Each connection frames lines with a size cap (an oversized line is answered at once and the rest of it
-// discarded), runs every request as its own task (pipelining: responses carry ids and are written as they
-// complete), and cancels its in-flight requests when the client disconnects — the worker drops them.
+// A server binds its socket itself (see ListeningSocket: restrictive umask, no stealing a live socket) or
+// adopts one from the service manager, puts a `ConnectionGate` (peer check, connection cap, idle timeout)
+// in front of every connection, and backs off when `accept` runs out of descriptors. What one agent
+// connection does with its lines is in AgentConnection.swift.
 
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Why the agent socket could not be opened.
 public enum ServerError: Error, CustomStringConvertible {
@@ -16,11 +16,14 @@ public enum ServerError: Error, CustomStringConvertible {
     case pathOccupied(String)
     /// Binding or setting the socket's mode failed.
     case bind(path: String, reason: String)
+    /// Another process listens on the socket path (another instance of the daemon, most likely).
+    case inUse(String)
 
     public var description: String {
         switch self {
         case .pathOccupied(let path): return "\(path) exists and is not a socket; refusing to replace it"
         case .bind(let path, let reason): return "cannot listen on \(path): \(reason)"
+        case .inUse(let path): return "another process is listening on \(path); stop it first, or give this instance another socket path"
         }
     }
 }
@@ -70,21 +73,45 @@ public final class AgentServer: Sendable {
     /// `access` admits.
     public static func start(service: AgentService, listen: ListenAddress, maxLineBytes: Int,
                              access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
+        try await start(responder: service, listen: listen, maxLineBytes: maxLineBytes, access: access, logger: logger)
+    }
+
+    /// Listens at `listen` and answers agent lines with `responder`.
+    static func start(responder service: any AgentResponder, listen: ListenAddress, maxLineBytes: Int,
+                      access: AccessPolicy = AccessPolicy(), logger: Logger = Logger(label: "toolrouter")) async throws -> AgentServer {
         let requests = RequestTracker()
-        return try await start(listen: listen, access: access, logger: logger, socketName: "agent", requests: requests) {
+        return try await start(listen: listen, access: access, logger: logger, socketName: "agent", requests: requests, halfClose: true) {
             AgentConnection(service: service, maxLineBytes: maxLineBytes, requests: requests)
         }
     }
 
     /// Listens at `listen` and gives every admitted connection the handler `makeHandler` returns, behind a
-    /// `ConnectionGate` that checks the peer and the connection count.
+    /// `ConnectionGate` that checks the peer, the connection count and idleness. With `halfClose`, a peer's
+    /// end of input reaches the handler as `ChannelEvent.inputClosed` instead of closing the connection.
     static func start(listen: ListenAddress, access: AccessPolicy, logger: Logger, socketName: String, requests: RequestTracker? = nil,
-                      makeHandler: @escaping @Sendable () -> any ChannelInboundHandler) async throws -> AgentServer {
-        if case .path(let path, _) = listen { try removeStaleSocket(at: path) }
+                      halfClose: Bool = false, makeHandler: @escaping @Sendable () -> any ChannelInboundHandler) async throws -> AgentServer {
+        let listenFD: Int32
+        switch listen {
+        case .path(let path, let mode): listenFD = try ListeningSocket.bind(path: path, mode: mode)
+        case .inherited(let socket): listenFD = socket.fd
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let count = ConnectionCount()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptOverflowHandler(listenFD: listenFD, socketName: socketName, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false,
+                                                                                        backoffProvider: AcceptOverflowHandler.backoff))
+                }
+            }
+            // One read at a time per connection: what a connection holds unread stays at one read's worth.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: halfClose)
+            // Answers are held back by the daemon only once the kernel buffer is full: past 2 KiB held back,
+            // the client is not reading (not writable), even with its answers waiting in few running requests.
+            .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 1024, high: 2048))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ConnectionGate(policy: access, count: count, logger: logger, socketName: socketName))
@@ -100,16 +127,11 @@ public final class AgentServer: Sendable {
                 throw ServerError.bind(path: name, reason: "cannot adopt the inherited socket: \(error)")
             }
             return AgentServer(path: name, ownsPath: false, channel: channel, group: group, requests: requests)
-        case .path(let path, let mode):
-            do { channel = try await bootstrap.bind(unixDomainSocketPath: path).get() } catch {
+        case .path(let path, _):
+            do { channel = try await bootstrap.withBoundSocket(listenFD).get() } catch {
                 try? await group.shutdownGracefully()
+                unlink(path)
                 throw ServerError.bind(path: path, reason: "\(error)")
-            }
-            guard chmod(path, mode_t(mode)) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? await channel.close()
-                try? await group.shutdownGracefully()
-                throw ServerError.bind(path: path, reason: "chmod: \(reason)")
             }
             return AgentServer(path: path, ownsPath: true, channel: channel, group: group, requests: requests)
         }
@@ -138,141 +160,4 @@ public final class AgentServer: Sendable {
         try? await group.shutdownGracefully()
         if ownsPath { unlink(path) }
     }
-
-    private static func removeStaleSocket(at path: String) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        guard info.st_mode & S_IFMT == S_IFSOCK else { throw ServerError.pathOccupied(path) }
-        unlink(path)
-    }
 }
-
-/// In-flight request tasks of one connection, cancelled together when it closes.
-private final class InFlight: @unchecked Sendable {
-    private let lock = NSLock()
-    private var tasks: [Int: Task<Void, Never>] = [:]
-    private var next = 0
-    private var closed = false
-
-    func add(_ make: (Int) -> Task<Void, Never>) {
-        lock.lock(); defer { lock.unlock() }
-        let id = next
-        next += 1
-        let task = make(id)
-        if closed { task.cancel() } else { tasks[id] = task }
-    }
-
-    func finish(_ id: Int) { lock.lock(); tasks[id] = nil; lock.unlock() }
-
-    /// Requests still running.
-    var count: Int { lock.lock(); defer { lock.unlock() }; return tasks.count }
-
-    func cancelAll() {
-        lock.lock()
-        closed = true
-        let all = tasks.values
-        tasks = [:]
-        lock.unlock()
-        for task in all { task.cancel() }
-    }
-}
-
-/// Requests of all connections of one agent socket that were read and are not answered yet (a stopping
-/// daemon waits for them before it closes the connections).
-final class RequestTracker: Sendable {
-    private let value = Atomic<Int>(0)
-    func begin() { value.add(1, ordering: .relaxed) }
-    func end() { value.subtract(1, ordering: .relaxed) }
-    var count: Int { value.load(ordering: .relaxed) }
-}
-
-/// One agent connection.
-private final class AgentConnection: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private let service: AgentService
-    private let maxLineBytes: Int
-    private let requests: RequestTracker
-    private var framer: LineFramer
-    private let inFlight = InFlight()
-    /// Who connected (from the ConnectionGate), for the answers that depend on it (see `AgentService.peer`).
-    private var peer: PeerCredentials?
-    /// Whether the channel is being read (autoRead); only touched on the event loop.
-    private var reading = true
-    /// Requests one connection may have running at once before it stops being read.
-    static let maxInFlight = 32
-
-    init(service: AgentService, maxLineBytes: Int, requests: RequestTracker) {
-        self.service = service
-        self.maxLineBytes = maxLineBytes
-        self.requests = requests
-        self.framer = LineFramer(maxLineBytes: maxLineBytes)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        let channel = context.channel
-        for framed in framer.append(buffer.readableBytesView) {
-            switch framed {
-            case .tooLong(let count):
-                channel.writeAndFlush(ByteBuffer(bytes: service.tooLong(byteCount: count, limit: maxLineBytes)), promise: nil)
-            case .line(let line):
-                let service = self.service, inFlight = self.inFlight, requests = self.requests, peer = self.peer
-                requests.begin()
-                inFlight.add { id in
-                    Task {
-                        defer {
-                            inFlight.finish(id)
-                            requests.end()
-                            channel.pipeline.fireUserInboundEventTriggered(RequestFinished())
-                        }
-                        guard let response = await AgentService.$peer.withValue(peer, operation: { await service.respond(to: line) }),
-                              !Task.isCancelled else { return }
-                        // Counted until written, so a stopping daemon does not close the connection under it.
-                        let written = channel.eventLoop.makePromise(of: Void.self)
-                        channel.writeAndFlush(ByteBuffer(bytes: response), promise: written)
-                        try? await written.futureResult.get()
-                    }
-                }
-            }
-        }
-        updateReading(context)
-    }
-
-    /// Back-pressure: a connection stops being read while `maxInFlight` of its requests are running or
-    /// while its client is not reading its answers (the channel is not writable). Its further requests
-    /// wait in the kernel's socket buffer — and then in the client — instead of in the daemon's memory,
-    /// and one greedy connection cannot fill the queue the others share.
-    private func updateReading(_ context: ChannelHandlerContext) {
-        let wanted = inFlight.count < Self.maxInFlight && context.channel.isWritable
-        guard wanted != reading else { return }
-        reading = wanted
-        context.channel.setOption(ChannelOptions.autoRead, value: wanted).whenFailure { _ in }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is RequestFinished { updateReading(context) } else if let identified = event as? PeerIdentified {
-            peer = identified.credentials
-        } else { context.fireUserInboundEventTriggered(event) }
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        updateReading(context)
-        context.fireChannelWritabilityChanged()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        inFlight.cancelAll()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        inFlight.cancelAll()
-        context.close(promise: nil)
-    }
-}
-
-/// Fired through a connection's pipeline when one of its requests has finished (from any thread;
-/// the pipeline delivers it on the event loop).
-private struct RequestFinished: Sendable {}

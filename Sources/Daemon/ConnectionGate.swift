@@ -3,6 +3,13 @@
 // is allowed and the socket has room. A refused peer gets one JSON-RPC error line saying why, then the
 // connection is closed. An admitted peer's credentials travel down the pipeline as a `PeerIdentified`
 // event, so the handlers behind the gate (handler ownership, privileged `health`) know who they serve.
+//
+// It also expires idle connections, which would otherwise hold a `max_connections` slot for good: an
+// agent connection that has sent no complete line for `idleTimeoutMs` while nothing of it was pending
+// (or whose client left its answers unread that long), and a handler connection that has not registered
+// within `idleTimeoutMs` of connecting. The handler after the gate says how the connection is doing with
+// `ConnectionActivity` events; the expired peer gets one `idleTimeout` (-32011) error line, then the
+// connection is closed.
 
 import Foundation
 import Logging
@@ -42,12 +49,15 @@ public struct AccessPolicy: Sendable, Equatable {
     public var allowedGIDs: [UInt32]?
     /// Connections open at once at most.
     public var maxConnections: Int
+    /// How long a connection may stay idle (see `ConnectionGate`), in milliseconds; nil: for ever.
+    public var idleTimeoutMs: Int?
 
-    /// A policy; by default anyone the socket's file mode lets in, up to 256 connections.
-    public init(allowedUIDs: [UInt32]? = nil, allowedGIDs: [UInt32]? = nil, maxConnections: Int = 256) {
+    /// A policy; by default anyone the socket's file mode lets in, up to 256 connections, idle for 30 s at most.
+    public init(allowedUIDs: [UInt32]? = nil, allowedGIDs: [UInt32]? = nil, maxConnections: Int = 256, idleTimeoutMs: Int? = 30_000) {
         self.allowedUIDs = allowedUIDs
         self.allowedGIDs = allowedGIDs
         self.maxConnections = max(1, maxConnections)
+        self.idleTimeoutMs = idleTimeoutMs.map { max(1, $0) }
     }
 
     /// With no lists, everyone; otherwise a peer whose uid is in `allowedUIDs` or whose primary or any
@@ -76,7 +86,19 @@ final class ConnectionCount: Sendable {
     var current: Int { value.load(ordering: .relaxed) }
 }
 
-/// Reads SO_PEERCRED when a connection opens; admits, or answers with an error and closes.
+/// How a connection is doing, for its gate's idle timeout. Fire it through the whole pipeline
+/// (`channel.pipeline.fireUserInboundEventTriggered`) so that the gate, first in line, sees it.
+public enum ConnectionActivity: Sendable, Equatable {
+    /// Something is pending or running: no idle timeout.
+    case busy
+    /// Nothing pending: the idle timeout runs from now.
+    case idle
+    /// The peer identified itself (a handler registered): no idle timeout from now on.
+    case registered
+}
+
+/// Reads SO_PEERCRED when a connection opens; admits, or answers with an error and closes. Closes
+/// admitted connections that stay idle too long.
 final class ConnectionGate: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -87,6 +109,8 @@ final class ConnectionGate: ChannelInboundHandler {
     private let socketName: String
     private var admitted = false
     private var counted = false
+    private var registered = false
+    private var idleTimer: Scheduled<Void>?
 
     init(policy: AccessPolicy, count: ConnectionCount, logger: Logger, socketName: String) {
         self.policy = policy
@@ -116,6 +140,7 @@ final class ConnectionGate: ChannelInboundHandler {
         admitted = true
         logger.info("connection opened", metadata: metadata)
         context.fireUserInboundEventTriggered(PeerIdentified(credentials: peer))
+        armIdleTimer(context)
         context.fireChannelActive()
     }
 
@@ -123,9 +148,45 @@ final class ConnectionGate: ChannelInboundHandler {
         if admitted { context.fireChannelRead(data) }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let activity = event as? ConnectionActivity else {
+            if admitted { context.fireUserInboundEventTriggered(event) }
+            return
+        }
+        switch activity {
+        case .busy: cancelIdleTimer()
+        case .idle: armIdleTimer(context)
+        case .registered: registered = true; cancelIdleTimer()
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        cancelIdleTimer()
         if counted { count.leave(); counted = false }
         if admitted { context.fireChannelInactive() }
+    }
+
+    private func armIdleTimer(_ context: ChannelHandlerContext) {
+        cancelIdleTimer()
+        guard admitted, !registered, let timeout = policy.idleTimeoutMs else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeout))) { [self] in
+            idleTimer = nil
+            expire(context, after: timeout)
+        }
+    }
+
+    private func cancelIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    private func expire(_ context: ChannelHandlerContext, after timeout: Int) {
+        let what = socketName == "handlers" ? "no register" : "no complete request line (or answers left unread)"
+        logger.notice("connection closed: idle", metadata: ["socket": "\(socketName)", "idle_timeout_ms": "\(timeout)"])
+        // Closed at once, not after the write completes: a client that reads nothing would keep it open.
+        let line = RPCResponse.error(id: .null, RPCError(.idleTimeout, "idle timeout: \(what) within \(timeout) ms; closing the connection"))
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: line)), promise: nil)
+        context.close(promise: nil)
     }
 
     private func refuse(_ context: ChannelHandlerContext, _ error: RPCError) {

@@ -9,7 +9,7 @@ extension DaemonConfig {
                            "handler_socket_mode", "handler_allowed_uids", "handler_allowed_gids", "tool_owners",
                            "queue_depth", "default_deadline_ms",
                            "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens", "max_connections",
-                           "stop_timeout_ms", "log_level", "mask_cache_budget_mb"]
+                           "stop_timeout_ms", "idle_timeout_ms", "log_level", "mask_cache_budget_mb"]
 
     /// Decodes a config file's top-level object; absent keys keep their defaults.
     /// Throws `.invalid` naming the first bad field by JSON pointer.

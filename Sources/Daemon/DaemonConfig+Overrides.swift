@@ -44,6 +44,8 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var maxConnections: Int?
     /// `--log-level LEVEL`.
     public var logLevel: String?
+    /// `--idle-timeout-ms N`.
+    public var idleTimeoutMs: Int?
     /// `--mask-cache-budget-mb N`.
     public var maskCacheBudgetMB: Int? = nil
     /// `--stop-timeout-ms N` (set after `init`).
@@ -54,7 +56,8 @@ public struct ConfigOverrides: Sendable, Equatable {
                 agentSocket: String? = nil, handlerSocket: String? = nil, socketMode: String? = nil,
                 allowedUIDs: [UInt32] = [], allowedGIDs: [UInt32] = [], queueDepth: Int? = nil,
                 defaultDeadlineMs: Int? = nil, handlerTimeoutMs: Int? = nil, maxTokens: Int? = nil,
-                maxMessageBytes: Int? = nil, contextTokens: Int? = nil, maxConnections: Int? = nil, logLevel: String? = nil) {
+                maxMessageBytes: Int? = nil, contextTokens: Int? = nil, maxConnections: Int? = nil, logLevel: String? = nil,
+                idleTimeoutMs: Int? = nil) {
         self.model = model
         self.catalogues = catalogues
         self.adapters = adapters
@@ -71,6 +74,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         self.contextTokens = contextTokens
         self.maxConnections = maxConnections
         self.logLevel = logLevel
+        self.idleTimeoutMs = idleTimeoutMs
     }
 
     /// The integer override for a setting's flag.
@@ -83,6 +87,7 @@ public struct ConfigOverrides: Sendable, Equatable {
         case "--max-message-bytes": return maxMessageBytes
         case "--context-tokens": return contextTokens
         case "--max-connections": return maxConnections
+        case "--idle-timeout-ms": return idleTimeoutMs
         case "--mask-cache-budget-mb": return maskCacheBudgetMB
         case "--stop-timeout-ms": return stopTimeoutMs
         default: return nil

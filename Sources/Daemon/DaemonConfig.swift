@@ -58,7 +58,8 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `max_tokens` | `--max-tokens` | integer 1…32768 | 200 | generated tokens per request; less than `context_tokens` |
 /// | `max_message_bytes` | `--max-message-bytes` | integer 1024…67108864 | 1048576 | longest protocol line on either socket |
 /// | `context_tokens` | `--context-tokens` | integer 64…131072 | 2048 | KV cache capacity per sequence |
-/// | `max_connections` | `--max-connections` | integer 1…65536 | 256 | open connections per socket; more are answered `overloaded` and closed |
+/// | `max_connections` | `--max-connections` | integer 1…65536 | 256 | open connections per socket; more are answered `overloaded` and closed; must fit the descriptor limit (checked at start) |
+/// | `idle_timeout_ms` | `--idle-timeout-ms` | integer 100…3600000 | 30000 | an agent connection with no complete line for this long while nothing of it is pending, or a handler connection not registered this long after connecting, gets `idle_timeout` and is closed |
 /// | `mask_cache_budget_mb` | `--mask-cache-budget-mb` | integer 1…65536 | 256 | most memory one catalogue's warmed token masks may take (estimated before warming); a catalogue past it is refused at load and reload |
 /// | `stop_timeout_ms` | `--stop-timeout-ms` | integer 100…3600000 | 60000 | at SIGTERM, how long queued requests and handler calls may still take; then they get `shutting_down` (keep it below the unit's `TimeoutStopSec`, 90 s) |
 /// | `log_level` | `--log-level` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` | `info` | least severe log line written (request text only at `debug`) |
@@ -103,6 +104,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var contextTokens: Int
     /// Connections each socket keeps open at most.
     public var maxConnections: Int
+    /// How long a connection may stay idle (agents: no complete line; handlers: not registered), in milliseconds.
+    public var idleTimeoutMs: Int
     /// Least severe level logged: one of `logLevels`.
     public var logLevel: String
     /// Most memory, in MiB, one catalogue's warmed token masks may take (`mask_cache_budget_mb`).
@@ -133,6 +136,7 @@ public struct DaemonConfig: Sendable, Equatable {
         maxMessageBytes = 1 << 20
         contextTokens = 2048
         maxConnections = 256
+        idleTimeoutMs = 30_000
         logLevel = "info"
         stopTimeoutMs = 60_000
     }
@@ -154,6 +158,7 @@ public struct DaemonConfig: Sendable, Equatable {
             IntegerSetting(key: "max_message_bytes", flag: "--max-message-bytes", range: 1024...(64 << 20), keyPath: \.maxMessageBytes),
             IntegerSetting(key: "context_tokens", flag: "--context-tokens", range: 64...131_072, keyPath: \.contextTokens),
             IntegerSetting(key: "max_connections", flag: "--max-connections", range: 1...65_536, keyPath: \.maxConnections),
+            IntegerSetting(key: "idle_timeout_ms", flag: "--idle-timeout-ms", range: 100...3_600_000, keyPath: \.idleTimeoutMs),
             IntegerSetting(key: "mask_cache_budget_mb", flag: "--mask-cache-budget-mb", range: 1...65_536, keyPath: \.maskCacheBudgetMB),
             IntegerSetting(key: "stop_timeout_ms", flag: "--stop-timeout-ms", range: 100...3_600_000, keyPath: \.stopTimeoutMs),
         ]

@@ -124,6 +124,7 @@ private final class HandlerConnection: ChannelInboundHandler {
         }
         switch registry.register(connection: id, channel: context.channel, uid: peer?.uid, params: message["params"]) {
         case .success(let value):
+            context.channel.pipeline.fireUserInboundEventTriggered(ConnectionActivity.registered)   // no idle timeout from now on
             write(context, RPCResponse.result(id: requestID, value))
         case .failure(let error):
             if error.code == .toolOwned {

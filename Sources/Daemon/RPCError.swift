@@ -20,7 +20,8 @@ import JSON
 /// | -32007 | `invalidCall` | the decoded call failed schema validation and was not dispatched; `data` is `{"raw", "issues"}` |
 /// | -32008 | `messageTooLarge` | the line exceeded the message size cap; the rest of it was discarded |
 /// | -32009 | `shuttingDown` | the daemon is stopping and takes no new requests |
-/// | -32010 | `forbidden` | the connecting process is not in the socket's allowed uids/gids |
+/// | -32010 | `forbidden` | the connecting process is not in the socket's allowed uids/gids (sent once, then the connection closes) |
+/// | -32011 | `idleTimeout` | the connection sent no complete line (agents) or did not register (handlers) within `idle_timeout_ms` (sent once, then the connection closes) |
 /// | -32020 | `toolOwned` | (handler socket) `register` named a tool that a handler of another user serves |
 /// | -32021 | `handlerBusy` | every handler of the tool has its in-flight limit of calls, or is not reading; retry later |
 /// | -32022 | `handlerProtocolError` | the handler broke the protocol mid-call (an answer too large, not JSON, not UTF-8, too deep); its connection was closed |
@@ -58,6 +59,8 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     case shuttingDown = -32009
     /// The connecting process is not in the socket's allowed uids/gids.
     case forbidden = -32010
+    /// The connection stayed idle past the idle timeout and is being closed.
+    case idleTimeout = -32011
     /// A `register` named a tool a handler of another uid serves.
     case toolOwned = -32020
     /// Every handler of the tool is full (in-flight limit) or not reading.
@@ -90,6 +93,7 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
         case .messageTooLarge: return "message too large"
         case .shuttingDown: return "shutting down"
         case .forbidden: return "forbidden: this peer is not allowed on the socket"
+        case .idleTimeout: return "idle timeout: closing the connection"
         case .toolOwned: return "tool owned: a handler of another user serves this tool"
         case .handlerBusy: return "handler busy: every handler of the tool is at its in-flight limit or not reading"
         case .handlerProtocolError: return "handler protocol error: the handler sent an invalid line and was disconnected"

@@ -43,6 +43,15 @@ public final class CancellationFlag: Sendable {
     public var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
+/// What `RouteWorker.submissionObserver` calls when a request has its place in the queue.
+public final class SubmissionObserver: Sendable {
+    /// Called on the submitting thread, right after the request was queued or refused.
+    public let submitted: @Sendable () -> Void
+
+    /// An observer calling `submitted`.
+    public init(_ submitted: @escaping @Sendable () -> Void) { self.submitted = submitted }
+}
+
 /// Runs `RequestPipeline.route` on a dedicated thread, one request at a time, in arrival order.
 public final class RouteWorker: @unchecked Sendable {
     /// One queued request.
@@ -119,6 +128,7 @@ public final class RouteWorker: @unchecked Sendable {
     /// Queues `request`; `completion` runs exactly once, on the worker thread (or at once if refused).
     public func submit(_ request: RouteRequest, deadlineMs: Double, cancellation: CancellationFlag = CancellationFlag(),
                        completion: @escaping @Sendable (Result<RouteResult, RouteFailure>) -> Void) {
+        defer { RouteWorker.submissionObserver?.submitted() }
         let now = clock()
         condition.lock()
         if stopping { condition.unlock(); completion(.failure(.shuttingDown)); return }
@@ -128,6 +138,11 @@ public final class RouteWorker: @unchecked Sendable {
         condition.signal()
         condition.unlock()
     }
+
+    /// Called by `submit` once the request has its place in the queue (or was refused), on the submitting
+    /// thread, when the submitting task set it. The agent socket waits for it before it starts a connection's
+    /// next line, so one connection's pipelined requests are queued in the order they were sent.
+    @TaskLocal public static var submissionObserver: SubmissionObserver?
 
     /// Async form of `submit`: cancelling the calling task cancels the request.
     public func route(catalogue: String?, input: String, deadlineMs: Double) async -> Result<RouteResult, RouteFailure> {

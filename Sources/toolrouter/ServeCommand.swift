@@ -39,6 +39,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("context-tokens"), help: "KV cache capacity.") var contextTokens: Int?
     @Option(name: .customLong("max-connections"), help: "Open connections per socket.") var maxConnections: Int?
     @Option(name: .customLong("stop-timeout-ms"), help: "At SIGTERM, how long accepted requests may still take (then shutting_down).") var stopTimeoutMs: Int?
+    @Option(name: .customLong("idle-timeout-ms"), help: "Idle time after which a connection is closed.") var idleTimeoutMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
     @Option(name: .customLong("mask-cache-budget-mb"), help: "Most memory (MiB) one catalogue's warmed token masks may take.")
     var maskCacheBudgetMB: Int?
@@ -52,6 +53,10 @@ struct ServeCommand: ParsableCommand {
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
         let logger = Logger(label: "toolrouter")
+        let descriptors = DescriptorLimit.raiseSoftLimit()
+        do { try DescriptorLimit.check(maxConnections: settings.maxConnections, sockets: 2, soft: descriptors.soft, hard: descriptors.hard) } catch {
+            throw CLIError("\(error)")
+        }
         let start = MonotonicClock.now()
         logBLAS(blas, logger: logger)
         let systemd = try SystemdSetup.take(logger: logger)
@@ -63,9 +68,10 @@ struct ServeCommand: ParsableCommand {
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs,
                                    maxMessageBytes: settings.maxMessageBytes, blas: blas.json, logger: logger)
-        let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections)
+        let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections,
+                                  idleTimeoutMs: settings.idleTimeoutMs)
         let handlerAccess = AccessPolicy(allowedUIDs: settings.handlerAllowedUIDs, allowedGIDs: settings.handlerAllowedGIDs,
-                                         maxConnections: settings.maxConnections)
+                                         maxConnections: settings.maxConnections, idleTimeoutMs: settings.idleTimeoutMs)
         let handlerListen = try systemd.listenAddress(for: "handlers", path: settings.handlerSocket, mode: settings.handlerSocketMode)
         let agentListen = try systemd.listenAddress(for: "agent", path: settings.agentSocket, mode: settings.socketMode)
 
@@ -107,7 +113,8 @@ struct ServeCommand: ParsableCommand {
                                         handlerSocket: handlerSocket, socketMode: socketMode, allowedUIDs: allowedUIDs,
                                         allowedGIDs: allowedGIDs, queueDepth: queueDepth, defaultDeadlineMs: defaultDeadlineMs,
                                         handlerTimeoutMs: handlerTimeoutMs, maxTokens: maxTokens, maxMessageBytes: maxMessageBytes,
-                                        contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel)
+                                        contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel,
+                                        idleTimeoutMs: idleTimeoutMs)
         overrides.maskCacheBudgetMB = maskCacheBudgetMB
         overrides.stopTimeoutMs = stopTimeoutMs
         overrides.handlerSocketMode = handlerSocketMode

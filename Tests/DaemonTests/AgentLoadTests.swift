@@ -20,9 +20,12 @@ private func startAgent(queueDepth: Int) async throws -> (AgentServer, RouteWork
     try pipeline.load(name: "support", catalogue: catalogue)
     let worker = RouteWorker(pipeline: pipeline, queueDepth: queueDepth)
     let service = AgentService(worker: worker, catalogues: [("support", catalogue)], defaultDeadlineMs: 60_000)
-    let path = NSTemporaryDirectory() + "toolrouter-load-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+    let path = NSTemporaryDirectory() + "toolrouter-load-\(getpid())-\(loadSockets.add()).sock"
     return (try await AgentServer.start(service: service, path: path, mode: 0o600, maxLineBytes: 4096), worker)
 }
+
+/// Numbers the test sockets.
+private let loadSockets = Counter()
 
 /// Outcomes from the client threads.
 private final class ResultsBox: @unchecked Sendable {
@@ -30,12 +33,6 @@ private final class ResultsBox: @unchecked Sendable {
     private var items: [Bool] = []
     func add(_ ok: Bool) { lock.lock(); items.append(ok); lock.unlock() }
     var values: [Bool] { lock.lock(); defer { lock.unlock() }; return items }
-}
-
-/// Hands a client to the one thread that writes on it (the test only disconnects it).
-private final class ClientHandle: @unchecked Sendable {
-    let client: AgentClient
-    init(_ client: AgentClient) { self.client = client }
 }
 
 private func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
@@ -94,34 +91,43 @@ extension SocketSuites {
         @Test("a client that sends without ever reading is throttled by back-pressure and stalls nobody else")
         func slowReader() async throws {
             let (server, worker) = try await startAgent(queueDepth: 64)
-            let greedy = try AgentClient(path: server.path)
+            let greedy = try RawSocket(path: server.path)
             let total = 50_000
-            let written = ResultsBox()
             let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"health"}"#.utf8) + [0x0A]
-            let box = ClientHandle(greedy)
-            let writer = Thread {
-                for _ in 0..<total {
-                    guard (try? box.client.write(line)) != nil else { return }
-                    written.add(true)
+            let batch = Array((0..<100).map { _ in line }.joined())
+            /// Writes without blocking until everything is sent or the socket stays full for 2 s (the daemon
+            /// stopped reading); the requests sent.
+            func flood(upTo limit: Int) throws -> Int {
+                var bytes = 0
+                while bytes < limit * line.count {
+                    let n = try greedy.writeWithoutBlocking(Array(batch.prefix(limit * line.count - bytes)))
+                    bytes += n
+                    if n == 0 {
+                        var poller = pollfd(fd: greedy.fd, events: Int16(POLLOUT), revents: 0)
+                        if poll(&poller, 1, 2000) == 0 { break }
+                    }
                 }
+                return bytes / line.count
             }
-            writer.start()
-            try await Task.sleep(nanoseconds: 1_000_000_000)
+            let sent = try flood(upTo: total)
+            #expect(sent < total, "all \(total) requests went through without back-pressure")
             // Others are served promptly meanwhile.
             let other = try AgentClient(path: server.path)
+            func requestsCounted() throws -> Int? {
+                try JSONParser.parse(other.request(#"{"jsonrpc":"2.0","id":"s","method":"stats"}"#, timeout: 10))["result"]?["requests"]?.intValue
+            }
+            let countedBefore = try requestsCounted()
             for i in 0..<20 {
                 let started = Date()
                 let reply = try JSONParser.parse(other.request(#"{"jsonrpc":"2.0","id":\#(i),"method":"health"}"#, timeout: 10))
                 #expect(reply["result"]?["status"]?.stringValue == "ok")
                 #expect(Date().timeIntervalSince(started) < 2)
             }
-            // The greedy client is held back: its writes block once the daemon stops reading it.
-            let sentBefore = written.values.count
-            try await Task.sleep(nanoseconds: 500_000_000)
-            #expect(written.values.count < total, "all \(total) requests went through without back-pressure")
-            #expect(written.values.count == sentBefore, "the greedy client kept writing while unread answers piled up")
-            greedy.disconnect()
-            while !writer.isFinished { try await Task.sleep(nanoseconds: 10_000_000) }
+            // The greedy client is still held back: no request of it was taken meanwhile (only the 20 health
+            // requests and the second stats were counted).
+            let countedAfter = try requestsCounted()
+            #expect(countedBefore.map { $0 + 21 } == countedAfter, "the daemon went on with the greedy client's requests while its answers stayed unread")
+            greedy.shutdownWrite()
             #expect(try JSONParser.parse(other.request(#"{"jsonrpc":"2.0","id":"h","method":"health"}"#))["result"] != nil)
             await server.close()
             worker.drain()
@@ -134,7 +140,7 @@ extension SocketSuites {
             var rng = SeededRandom(state: 4242)
             let seeds = [#"{"jsonrpc":"2.0","id":1,"method":"health"}"#, #"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}"#,
                          #"{"jsonrpc":"2.0","id":3,"method":"stats"}"#, #"{"jsonrpc":"2.0","id":4,"method":"route","params":{"input":""}}"#]
-            var sent = 0
+            var answered = 0
             for connection in 0..<20 {
                 let client = try AgentClient(path: server.path)
                 for _ in 0..<500 {
@@ -148,17 +154,21 @@ extension SocketSuites {
                     }
                     if bytes.isEmpty { bytes = [0x7B] }
                     try client.write(bytes + [0x0A])
-                    sent += 1
                     let reply = try client.readLine(timeout: 30)
                     let value = try JSONParser.parse(reply)
                     #expect(value["jsonrpc"]?.stringValue == "2.0", "connection \(connection): \(reply)")
+                    if value["result"] != nil || value["error"] != nil { answered += 1 }
                 }
+                // Exactly one answer each: the next line is the answer to this marker, not a late extra answer.
+                let marker = try JSONParser.parse(client.request(#"{"jsonrpc":"2.0","id":"end-\#(connection)","method":"health"}"#, timeout: 30))
+                #expect(marker["id"]?.stringValue == "end-\(connection)", "an extra answer arrived on connection \(connection)")
             }
-            #expect(sent == 10_000)
+            #expect(answered == 10_000, "\(10_000 - answered) messages got no result or error")
             let client = try AgentClient(path: server.path)
             #expect(try JSONParser.parse(client.request(#"{"jsonrpc":"2.0","id":"h","method":"health"}"#))["result"] != nil)
-            try await Task.sleep(nanoseconds: 200_000_000)
-            #expect(openDescriptors() <= before + 2, "descriptors before \(before), after \(openDescriptors())")
+            // Closed connections are released by the event loop shortly after the clients go.
+            let released = waitUntil(timeout: 10) { openDescriptors() <= before + 2 }
+            #expect(released, "descriptors before \(before), after \(openDescriptors())")
             await server.close()
             worker.drain()
         }
