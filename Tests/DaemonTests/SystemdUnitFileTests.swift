@@ -1,5 +1,5 @@
 // The unit files in systemd/: `systemd-analyze verify` is clean and `systemd-analyze security` rates the
-// service's exposure at 2.0 or less (both work offline, without systemd running), and the units agree
+// service's exposure at 1.0 or less (both work offline, without systemd running), and the units agree
 // with the daemon on socket names and the notify protocol.
 
 import Foundation
@@ -58,7 +58,7 @@ extension SocketSuites {
             #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "warnings:\n\(result.output)")
         }
 
-        @Test("systemd-analyze security --offline=true: overall exposure at most 2.0")
+        @Test("systemd-analyze security --offline=true: overall exposure at most 1.0")
         func security() throws {
             let dir = try unitCopies()
             defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -66,7 +66,7 @@ extension SocketSuites {
             #expect(result.status == 0, "\(result.output)")
             let line = try #require(result.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(result.output)")
             let score = line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }
-            #expect(score.map { $0 <= 2.0 } == true, "\(line)")
+            #expect(score.map { $0 <= 1.0 } == true, "\(line)")
             for setting in ["MemoryDenyWriteExecute=", "PrivateNetwork=", "RestrictAddressFamilies=~AF_(INET|INET6)", "NoNewPrivileges=",
                             "CapabilityBoundingSet=~CAP_SYS_ADMIN", "ProtectSystem=", "SystemCallArchitectures="] {
                 let item = result.output.split(separator: "\n").first { $0.dropFirst(2).hasPrefix(setting) }
