@@ -11,15 +11,15 @@ import TestSupport
 @Suite("BLAS kernel check (real binary)", .serialized)
 struct BLASCheckTests {
     /// The `blas` member of `health`.
-    static func blas(_ serve: LifecycleServe) throws -> JSONValue {
+    static func blas(_ serve: ServeChild) throws -> JSONValue {
         let client = try serve.connect()
-        let health = try LifecycleServe.send(client, "health")
+        let health = try rpc(client, "health")
         return try #require(health["result"]?["blas"], "no blas in health: \(health)")
     }
 
     @Test("kernels chosen by the policy that fail the check: re-executed with the inherited setting, logged, in health")
     func forcedMismatchFallsBack() throws {
-        let serve = try LifecycleServe(environment: ["OPENBLAS_CORETYPE": "Haswell", "TOOLROUTER_OPENBLAS_CORETYPE": "SKYLAKEX",
+        let serve = try ServeChild(environment: ["OPENBLAS_CORETYPE": "Haswell", "TOOLROUTER_OPENBLAS_CORETYPE": "SKYLAKEX",
                                                      "TOOLROUTER_BLAS_PROBE_FAIL": "1"], name: "blas-fail")
         defer { serve.child.stop() }
         let blas = try Self.blas(serve)
@@ -33,7 +33,7 @@ struct BLASCheckTests {
 
     @Test("kernels that crash during the check do not kill the daemon: it re-executes with the inherited setting")
     func crashFallsBack() throws {
-        let serve = try LifecycleServe(environment: ["OPENBLAS_CORETYPE": "Haswell", "TOOLROUTER_OPENBLAS_CORETYPE": "SKYLAKEX",
+        let serve = try ServeChild(environment: ["OPENBLAS_CORETYPE": "Haswell", "TOOLROUTER_OPENBLAS_CORETYPE": "SKYLAKEX",
                                                      "TOOLROUTER_BLAS_PROBE_CRASH": "1"], name: "blas-crash")
         defer { serve.child.stop() }
         let blas = try Self.blas(serve)
@@ -44,7 +44,7 @@ struct BLASCheckTests {
 
     @Test("the normal path: the chosen kernels pass the check and are kept")
     func normalPathVerifies() throws {
-        let serve = try LifecycleServe(environment: ["OPENBLAS_CORETYPE": "Haswell"], name: "blas-ok")
+        let serve = try ServeChild(environment: ["OPENBLAS_CORETYPE": "Haswell"], name: "blas-ok")
         defer { serve.child.stop() }
         let blas = try Self.blas(serve)
         #expect(blas["verified"] == .bool(true), "\(blas)")

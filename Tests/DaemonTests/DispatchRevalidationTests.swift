@@ -66,6 +66,53 @@ struct DispatchRevalidationTests {
         #expect(afterRemoval.failure?.message.contains("no longer in catalogue") == true, "\(afterRemoval)")
     }
 
+    @Test("with a real handler on the handler socket: the valid call reaches it, the one a reload made invalid never does")
+    func handlerNeverSeesTheInvalidCall() async throws {
+        let file = try GGUFFile(path: TestPaths.requireModel())
+        let model = try LlamaModel(file: file)
+        let old = try Self.catalogue(level: #"{"type": "integer"}"#)
+        let worker = RouteWorker(pipeline: try Self.pipeline(old, model: model, file: file), queueDepth: 4)
+        defer { worker.drain() }
+        let registry = HandlerRegistry(catalogues: [("levels", old)])
+        let path = NSTemporaryDirectory() + "toolrouter-revalidate-\(getpid()).sock"
+        let server = try await AgentServer.startHandlers(registry: registry, path: path, mode: 0o600, maxLineBytes: 1 << 20)
+        let handler = try AgentClient(path: path)
+        let registered = try JSONParser.parse(try handler.request(
+            #"{"jsonrpc":"2.0","id":1,"method":"register","params":{"catalogue":"levels","tools":["set_level"]}}"#, timeout: 30))
+        #expect(registered["result"]?["registered"] == .array([.string("set_level")]), "\(JSONWriter.compact(registered))")
+        let service = AgentService(worker: worker, catalogues: [("levels", old)], defaultDeadlineMs: 120_000,
+                                   handlers: registry, handlerTimeoutMs: 60_000)
+        let params = RouteParams(catalogue: "levels", input: "Set the level to 5.", toolChoice: .tool("set_level"))
+        let routed = try await worker.route(RouteRequest(catalogue: "levels", input: params.input, toolChoice: params.toolChoice),
+                                            deadlineMs: 120_000).get()
+
+        /// Dispatches `routed` while the handler answers the invoke it receives; the invoke's id and arguments.
+        func dispatchAnswered() async throws -> (id: Int, arguments: JSONValue?, reply: Result<JSONValue, RPCError>) {
+            async let reply = service.dispatch(routed, params: params)
+            let invoke = try JSONParser.parse(try handler.readLine(timeout: 60))
+            let id = try #require(invoke["id"]?.intValue, "\(JSONWriter.compact(invoke))")
+            try handler.send(line: #"{"jsonrpc":"2.0","id":\#(id),"result":{"ok":true}}"#)
+            return (id, invoke["params"]?["arguments"], await reply)
+        }
+
+        let first = try await dispatchAnswered()
+        #expect(first.arguments == routed.call.json["arguments"], "the handler got the decoded arguments")
+        #expect((try? first.reply.get())?["result"]?["ok"] == .bool(true), "\(first.reply)")
+
+        // The reload makes `level` a string: the decoded integer is refused before it reaches the handler.
+        let changed = try Self.catalogue(level: #"{"type": "string"}"#)
+        service.reload(pipeline: try Self.pipeline(changed, model: model, file: file), catalogues: [("levels", changed)])
+        #expect(await service.dispatch(routed, params: params).failure?.code == .catalogueChanged)
+
+        // Back to the old schema: the next invoke the handler sees is the very next call id, so nothing was
+        // sent to it in between.
+        service.reload(pipeline: try Self.pipeline(old, model: model, file: file), catalogues: [("levels", old)])
+        let second = try await dispatchAnswered()
+        #expect(second.id == first.id + 1, "invoke ids \(first.id) then \(second.id)")
+        handler.disconnect()
+        await server.close()
+    }
+
     @Test("cancelled and too-long requests have their own codes, distinct from internal error")
     func errorCodes() {
         let cancelled = AgentService.rpcError(.cancelled, loaded: [])

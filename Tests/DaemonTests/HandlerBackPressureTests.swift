@@ -20,7 +20,7 @@ extension SocketSuites {
     struct HandlerBackPressureTests {
         /// Floods `chunk` (10 MB at most) on a fresh handler connection while checking `health` and the
         /// daemon's RSS; the outcome and the largest RSS growth in MiB.
-        private static func flood(_ daemon: HardenedDaemon, _ client: AgentClient, _ chunk: [UInt8]) throws -> (Flooder.Outcome, Double) {
+        private static func flood(_ daemon: ServeChild, _ client: AgentClient, _ chunk: [UInt8]) throws -> (Flooder.Outcome, Double) {
             #expect(try rpc(client, "health")["result"]?["status"]?.stringValue == "ok")
             let baseline = daemon.residentKiB
             var peak = baseline
@@ -40,7 +40,7 @@ extension SocketSuites {
 
         @Test("10 MB of bad lines, never read: the first bad line closes the connection; RSS grows < 20 MB; health answers throughout")
         func garbageFlood() throws {
-            let daemon = try HardenedDaemon()
+            let daemon = try ServeChild(socketMode: nil, directoryMode: 0o755, name: "hard-serve")
             let client = try daemon.connect()
             let (outcome, grown) = try Self.flood(daemon, client, lines("this is not JSON-RPC, not even JSON", count: 4096))
             #expect(outcome == .closed)
@@ -50,7 +50,7 @@ extension SocketSuites {
 
         @Test("10 MB of requests whose answers are never read: the daemon stops reading; RSS grows < 20 MB; health answers throughout")
         func unreadAnswersFlood() throws {
-            let daemon = try HardenedDaemon()
+            let daemon = try ServeChild(socketMode: nil, directoryMode: 0o755, name: "hard-serve")
             let client = try daemon.connect()
             let (outcome, grown) = try Self.flood(daemon, client, lines(#"{"jsonrpc":"2.0","id":1,"method":"launch_rockets"}"#, count: 4096))
             #expect(outcome == .stalled, "the daemon must stop reading a connection that does not read its answers")
@@ -60,7 +60,7 @@ extension SocketSuites {
 
         @Test("an oversize, malformed, non-UTF-8 or too deep answer: the call fails at once with handlerProtocolError; the handler is disconnected; the daemon serves on")
         func badAnswers() throws {
-            let daemon = try HardenedDaemon(extra: ["--handler-timeout-ms", "30000", "--max-message-bytes", "4096"])
+            let daemon = try ServeChild(["--handler-timeout-ms", "30000", "--max-message-bytes", "4096"], socketMode: nil, directoryMode: 0o755, name: "hard-serve")
             let client = try daemon.connect()
             let answers: [(String, (Int) -> [UInt8])] = [
                 ("oversize", { id in lines(#"{"jsonrpc":"2.0","id":\#(id),"result":""# + String(repeating: "x", count: 5000) + #""}"#) }),

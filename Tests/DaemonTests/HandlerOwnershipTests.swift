@@ -53,7 +53,7 @@ extension SocketSuites {
     struct HandlerOwnershipTests {
         @Test("another uid registering an owned tool is refused with toolOwned and gets no calls; owners show to privileged agents only; the owner leaving frees the tool")
         func hijackRefused() throws {
-            let daemon = try HardenedDaemon(extra: ["--socket-mode", "0666", "--handler-socket-mode", "0666"])
+            let daemon = try ServeChild(["--socket-mode", "0666", "--handler-socket-mode", "0666"], socketMode: nil, directoryMode: 0o755, name: "hard-serve")
             let client = try daemon.connect()
             let handlerScript = TestPaths.packageRoot.appendingPathComponent("examples/handler.py").path
             let owner = try ChildProcess("/usr/bin/env", ["python3", handlerScript, "--socket", daemon.handlerSocket, "--catalogue", "support",

@@ -7,18 +7,15 @@ import TestSupport
 import ToolCalls
 @testable import Daemon
 
-/// A handler process running examples/handler.py.
+/// A handler process running examples/handler.py (spawned with `ChildProcess`, so it takes SIGTERM: a
+/// child started from a Swift concurrency thread by Foundation's `Process` inherits its blocked signals).
 private final class HandlerProcess {
-    let process = Process()
-    let errors = Pipe()
+    let child: ChildProcess
     init(socket: String, catalogue: String = "support", extra: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.packageRoot.appendingPathComponent("examples/handler.py").path,
-                             "--socket", socket, "--catalogue", catalogue] + extra
-        process.standardError = errors
-        try process.run()
+        child = try ChildProcess("/usr/bin/env", ["python3", TestPaths.packageRoot.appendingPathComponent("examples/handler.py").path,
+                                                  "--socket", socket, "--catalogue", catalogue] + extra, log: "handler")
     }
-    func stop() { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+    func stop() { child.stop() }
 }
 
 private func supportCatalogue() throws -> ToolCatalogue {
@@ -147,10 +144,9 @@ struct HandlerTests {
     func unknownTool() async throws {
         let (registry, server) = try await Self.start()
         let handler = try HandlerProcess(socket: server.path, extra: ["--tools", "track_order,launch_rocket"])
-        handler.process.waitUntilExit()
-        let message = String(decoding: handler.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(handler.process.terminationStatus == 1)
-        #expect(message.contains("launch_rocket"))
+        let status = handler.child.wait(timeout: 60)
+        #expect(status == 1, "\(handler.child.output)")
+        #expect(handler.child.output.contains("launch_rocket"))
         #expect(registry.handlerCount == 0)
         await server.close()
     }

@@ -1,5 +1,5 @@
-// Shared by the handler-socket hardening tests: `toolrouter serve` in a directory other users can reach,
-// processes run as another uid with `setpriv`, and the daemon's resident memory.
+// Shared by the handler-socket hardening tests: a uid for peers run with `setpriv`, raw handlers, and
+// floods. The daemon itself is a `ServeChild` in a directory other uids can reach.
 
 import Foundation
 import JSON
@@ -17,74 +17,6 @@ enum Stranger {
 
 /// The system Python (the pyenv shim lives under /root, which other uids cannot reach).
 let systemPython = "/usr/bin/python3"
-
-/// `toolrouter serve` with the support catalogue on sockets in a fresh 0755 directory.
-final class HardenedDaemon {
-    let directory: String
-    let agentSocket: String
-    let handlerSocket: String
-    let child: ChildProcess
-
-    init(extra: [String] = []) throws {
-        directory = NSTemporaryDirectory() + "toolrouter-hard-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        agentSocket = directory + "/agent.sock"
-        handlerSocket = directory + "/handlers.sock"
-        let examples = TestPaths.packageRoot.appendingPathComponent("examples/catalogues").path
-        child = try ChildProcess(try TestPaths.toolrouterBinary(), [
-            "serve", "--model", try TestPaths.requireModel(), "--catalogue", "support=\(examples)/support.tools.json",
-            "--agent-socket", agentSocket, "--handler-socket", handlerSocket,
-        ] + extra, log: "hard-serve")
-    }
-
-    deinit {
-        child.stop()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// A client on the agent socket once the daemon listens.
-    func connect() throws -> AgentClient {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let client = try? AgentClient(path: agentSocket) { return client }
-            guard child.isRunning else { break }
-            usleep(50_000)
-        }
-        throw ClientError.io("the daemon did not start listening: \(child.output)")
-    }
-
-    /// Writes `text` to a file in the daemon's directory, readable by every uid; its path.
-    func script(_ name: String, _ text: String) throws -> String {
-        let path = directory + "/" + name
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o644)
-        return path
-    }
-
-    /// The daemon's resident set size in KiB (VmRSS of /proc/<pid>/status).
-    var residentKiB: Int {
-        let status = (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-}
-
-/// Sends one request on `client` and parses the answer.
-func rpc(_ client: AgentClient, _ method: String, _ params: JSONValue? = nil, id: Int = 1, timeout: Double = 120) throws -> JSONValue {
-    var members: [(key: String, value: JSONValue)] = [("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(id))), ("method", .string(method))]
-    if let params { members.append(("params", params)) }
-    return try JSONParser.parse(try client.request(JSONWriter.compact(.object(members)), timeout: timeout))
-}
-
-/// Polls `condition` every 20 ms until it holds or `seconds` pass; whether it held.
-func eventually(within seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(20_000)
-    }
-    return try condition()
-}
 
 /// Handler count of `tool` in the support catalogue, from `health`.
 func handlerCount(_ client: AgentClient, _ tool: String) throws -> Int {

@@ -13,7 +13,7 @@ struct MessageLimitTests {
     func largeValidLine() throws {
         let limit = 4 << 20
         #expect(JSONLimits.protocolLine(maxBytes: limit).maxBytes == limit)
-        let serve = try LifecycleServe(["--max-message-bytes", "\(limit)"], name: "size")
+        let serve = try ServeChild(["--max-message-bytes", "\(limit)"], name: "size")
         defer { serve.child.stop() }
         let client = try serve.connect()
         // `health` padded with 2 MiB of insignificant whitespace: valid JSON, under the framing limit.

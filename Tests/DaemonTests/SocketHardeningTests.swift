@@ -122,6 +122,8 @@ extension SocketSuites {
                 if connection == 0 { #expect(sent < 10 << 20, "the daemon read all 10 MB without its answers being read") }
             }
             let growth = peak - baseline
+            print(String(format: "agent flood: 16 connections; RSS %.1f MiB → peak %.1f MiB (+%.1f MiB)",
+                         Double(baseline) / 1048576, Double(peak) / 1048576, Double(growth) / 1048576))
             #expect(growth < 20 << 20, "RSS grew by \(growth >> 20) MB (baseline \(baseline >> 20) MB, peak \(peak >> 20) MB)")
             flooders.removeAll()
             #expect(daemon.isHealthy())

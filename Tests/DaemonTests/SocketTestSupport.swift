@@ -85,60 +85,6 @@ final class RawSocket: @unchecked Sendable {
     }
 }
 
-/// `toolrouter serve` with the support catalogue on sockets in a fresh temporary directory.
-final class ServeChild {
-    let directory: String
-    let agentSocket: String
-    let handlerSocket: String
-    let child: ChildProcess
-
-    /// Starts the daemon; `launcher` runs in front of it (e.g. `["/usr/bin/prlimit", "--nofile=64:64", "--"]`).
-    init(_ extra: [String] = [], launcher: [String] = [], directory: String? = nil, handlerSocket: String? = nil,
-         name: String = "serve") throws {
-        let dir = directory ?? Self.freshDirectory()
-        self.directory = dir
-        agentSocket = dir + "/agent.sock"
-        self.handlerSocket = handlerSocket ?? dir + "/handlers.sock"
-        let examples = TestPaths.packageRoot.appendingPathComponent("examples/catalogues").path
-        let serve = [try TestPaths.toolrouterBinary(), "serve", "--model", try TestPaths.requireModel(),
-                     "--catalogue", "support=\(examples)/support.tools.json",
-                     "--agent-socket", agentSocket, "--handler-socket", self.handlerSocket, "--socket-mode", "0600"] + extra
-        let command = launcher + serve
-        child = try ChildProcess(command[0], Array(command.dropFirst()), log: name)
-    }
-
-    /// A new directory for one daemon's sockets (short, to fit `sun_path`).
-    static func freshDirectory() -> String {
-        let dir = NSTemporaryDirectory() + "tr-sock-\(getpid())-\(nextDirectory.add())"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-    private static let nextDirectory = Counter()
-
-    /// Waits (up to 60 s) until the agent socket answers `health`; throws with the daemon's output if not.
-    func waitUntilServing() throws {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && child.isRunning {
-            if let client = try? AgentClient(path: agentSocket),
-               let line = try? client.request(#"{"jsonrpc":"2.0","id":0,"method":"health"}"#, timeout: 10), line.contains("\"ok\"") {
-                return
-            }
-            usleep(20_000)
-        }
-        throw ClientError.io("the daemon did not start serving: \(child.output)")
-    }
-
-    /// Answers `health` on a new connection within `timeout` seconds.
-    func isHealthy(timeout: Double = 10) -> Bool {
-        guard let client = try? AgentClient(path: agentSocket),
-              let line = try? client.request(#"{"jsonrpc":"2.0","id":"h","method":"health"}"#, timeout: timeout) else { return false }
-        return line.contains("\"ok\"")
-    }
-
-    /// Resident memory of the daemon, in bytes (VmRSS).
-    var residentBytes: Int { ProcStats.residentBytes(pid: child.pid) }
-}
-
 /// A thread-safe counter.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()

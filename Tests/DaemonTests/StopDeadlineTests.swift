@@ -12,17 +12,17 @@ import TestSupport
 struct StopDeadlineTests {
     @Test("SIGTERM with stop_timeout_ms 1500: exit in time, every request answered, the unfinished ones shutting_down")
     func stopWithinDeadline() throws {
-        let serve = try LifecycleServe(["--stop-timeout-ms", "1500", "--handler-timeout-ms", "600000",
+        let serve = try ServeChild(["--stop-timeout-ms", "1500", "--handler-timeout-ms", "600000",
                                         "--default-deadline-ms", "3600000"], name: "stop")
         defer { serve.child.stop(signal: SIGKILL) }
         // A handler that registers every support tool and never answers an invoke.
         let handler = try serve.connect(serve.handlerSocket)
         let tools: [JSONValue] = ["track_order", "request_refund", "update_address", "escalate"].map(JSONValue.string)
-        let registered = try LifecycleServe.send(handler, "register", .object([("catalogue", .string("support")), ("tools", .array(tools))]))
+        let registered = try rpc(handler, "register", .object([("catalogue", .string("support")), ("tools", .array(tools))]))
         #expect(registered["error"] == nil, "\(registered)")
 
         let caller = try serve.connect()
-        try caller.send(line: LifecycleServe.line("call", .object([("input", .string("Where is my order ORD-55821?")),
+        try caller.send(line: rpcLine("call", .object([("input", .string("Where is my order ORD-55821?")),
                                                                     ("tool_choice", .string("track_order"))]), id: 1))
         // The call reaches the handler (it is now waiting on it).
         let invoke = try JSONParser.parse(try handler.readLine(timeout: 120))
@@ -33,20 +33,21 @@ struct StopDeadlineTests {
         let long = String(repeating: "Please look at the order history of this customer and tell me what happened. ", count: 60)
         let count = 6
         for id in 0..<count {
-            try slow.send(line: LifecycleServe.line("route", .object([("input", .string("\(id) \(long)")), ("deadline_ms", .number(JSONNumber(3_600_000)))]), id: 100 + id))
+            try slow.send(line: rpcLine("route", .object([("input", .string("\(id) \(long)")), ("deadline_ms", .number(JSONNumber(3_600_000)))]), id: 100 + id))
         }
         // All of them read by the daemon: one running and the rest queued.
         let monitor = try serve.connect()
         let readDeadline = Date().addingTimeInterval(60)
-        while (try LifecycleServe.send(monitor, "health", id: 7)["result"]?["queued"]?.intValue ?? 0) < count - 1 && Date() < readDeadline {
+        while (try rpc(monitor, "health", id: 7)["result"]?["queued"]?.intValue ?? 0) < count - 1 && Date() < readDeadline {
             usleep(10_000)   // polling a condition with a deadline
         }
-        #expect((try LifecycleServe.send(monitor, "health", id: 8)["result"]?["queued"]?.intValue ?? 0) >= count - 1)
+        #expect((try rpc(monitor, "health", id: 8)["result"]?["queued"]?.intValue ?? 0) >= count - 1)
 
         let signalled = Date()
         serve.child.send(SIGTERM)
         let code = serve.child.wait(timeout: 30)
         let elapsed = Date().timeIntervalSince(signalled)
+        print(String(format: "stop: exit %@ %.2f s after SIGTERM (stop_timeout_ms 1500)", "\(code.map(String.init) ?? "none")", elapsed))
         #expect(code == 0, "exit \(String(describing: code)): \(serve.child.output)")
         #expect(elapsed < 1.5 + 2.0, "stopped after \(elapsed) s")
 
