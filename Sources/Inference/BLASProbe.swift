@@ -61,6 +61,10 @@ public struct BLASProbe: Sendable, Equatable {
             cblas_sgemm(CblasRowMajor, shape.transA ? CblasTrans : CblasNoTrans, shape.transB ? CblasTrans : CblasNoTrans,
                         Int32(shape.m), Int32(shape.n), Int32(shape.k), shape.alpha, a, Int32(colsA), b, Int32(colsB),
                         shape.beta, &c, Int32(shape.ldc))
+            // The reference reads op(A) by rows and op(B) by columns, both laid out contiguously in float64
+            // first, so its inner loop is a plain dot product (it runs in tens of milliseconds, not hundreds).
+            let rows = (0..<shape.m).map { i in (0..<shape.k).map { p in Double(shape.transA ? a[p * colsA + i] : a[i * colsA + p]) } }
+            let columns = (0..<shape.n).map { j in (0..<shape.k).map { p in Double(shape.transB ? b[j * colsB + p] : b[p * colsB + j]) } }
             for i in 0..<shape.m {
                 for j in 0..<shape.ldc {
                     let got = Double(c[i * shape.ldc + j])
@@ -71,13 +75,7 @@ public struct BLASProbe: Sendable, Equatable {
                         }
                         continue
                     }
-                    var sum = 0.0, magnitude = 0.0
-                    for p in 0..<shape.k {
-                        let x = Double(shape.transA ? a[p * colsA + i] : a[i * colsA + p])
-                        let y = Double(shape.transB ? b[j * colsB + p] : b[p * colsB + j])
-                        sum += x * y
-                        magnitude += abs(x * y)
-                    }
+                    let (sum, magnitude) = Self.dot(rows[i], columns[j])
                     let before = Double(c0[i * shape.ldc + j])
                     let expected = Double(shape.alpha) * sum + Double(shape.beta) * before
                     let scale = abs(Double(shape.alpha)) * magnitude + abs(Double(shape.beta) * before) + 1e-6
@@ -92,5 +90,20 @@ public struct BLASProbe: Sendable, Equatable {
             }
         }
         return BLASProbe(maxRelativeError: worst, shapesChecked: shapes.count, failure: nil)
+    }
+
+    /// Σ x·y and Σ |x·y| in float64.
+    private static func dot(_ x: [Double], _ y: [Double]) -> (sum: Double, magnitude: Double) {
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeBufferPointer { y in
+                var sum = 0.0, magnitude = 0.0
+                for p in 0..<min(x.count, y.count) {
+                    let product = x[p] * y[p]
+                    sum += product
+                    magnitude += abs(product)
+                }
+                return (sum, magnitude)
+            }
+        }
     }
 }
