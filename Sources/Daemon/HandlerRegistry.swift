@@ -57,6 +57,16 @@ public final class HandlerRegistry: @unchecked Sendable {
         self.allowedOwners = toolOwners
     }
 
+    /// The `tool_owners` keys that name no tool of `catalogues` ("catalogue/tool" of a loaded catalogue, or a
+    /// bare tool name some loaded catalogue has), sorted: a misspelt key would otherwise protect nothing.
+    public static func unknownOwnerKeys(_ toolOwners: [String: [UInt32]], catalogues: [(name: String, catalogue: ToolCatalogue)]) -> [String] {
+        toolOwners.keys.filter { key in
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            if parts.count == 2 { return catalogues.first { $0.name == parts[0] }?.catalogue.tool(named: parts[1]) == nil }
+            return !catalogues.contains { $0.catalogue.tool(named: key) != nil }
+        }.sorted()
+    }
+
     /// Handlers currently registered.
     public var handlerCount: Int { lock.lock(); defer { lock.unlock() }; return handlers.count }
 

@@ -87,7 +87,9 @@ public final class RouteWorker: @unchecked Sendable {
         self.pipeline = pipeline
         self.queueDepth = max(1, queueDepth)
         self.clock = clock
-        let thread = Thread { [unowned self] in self.loop() }
+        // The thread holds the worker while it runs (until `drain()`), and only from the moment it starts: a
+        // worker dropped before its thread got going (a start-up that fails after creating it) is simply gone.
+        let thread = Thread { [weak self] in self?.loop() }
         thread.name = "toolrouter-inference"
         thread.stackSize = 4 << 20
         self.thread = thread

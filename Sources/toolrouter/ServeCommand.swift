@@ -62,8 +62,13 @@ struct ServeCommand: ParsableCommand {
         let systemd = try SystemdSetup.take(logger: logger)
         systemd.watchdog.start()   // pings while loading too: nothing is queued yet
         let build = try ServingBuild.make(settings, reusing: nil, logger: logger)
-        let worker = RouteWorker(pipeline: build.pipeline, queueDepth: settings.queueDepth)
         let loaded = build.catalogues
+        let unknownOwners = HandlerRegistry.unknownOwnerKeys(settings.toolOwners, catalogues: loaded)
+        guard unknownOwners.isEmpty else {
+            throw CLIError("tool_owners names tools that no loaded catalogue has: \(unknownOwners.joined(separator: ", ")) "
+                           + "(keys are \"catalogue/tool\" or a tool name)")
+        }
+        let worker = RouteWorker(pipeline: build.pipeline, queueDepth: settings.queueDepth)
         let registry = HandlerRegistry(catalogues: loaded, toolOwners: settings.toolOwners)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs,

@@ -140,6 +140,18 @@ struct HandlerTests {
         await server.close()
     }
 
+    @Test("tool_owners keys that name no loaded tool are found, and serve refuses to start with one, naming it")
+    func misspeltOwnerKeys() throws {
+        let loaded = [("support", try supportCatalogue())]
+        let keys = HandlerRegistry.unknownOwnerKeys(["support/track_order": [1], "escalate": [1], "support/track_ordr": [1],
+                                                     "devops/restart_service": [1], "launch_rocket": [1]], catalogues: loaded)
+        #expect(keys == ["devops/restart_service", "launch_rocket", "support/track_ordr"])
+        let serve = try ServeChild(["--tool-owner", "support/track_ordr=0"], name: "owners")
+        let code = serve.child.wait(timeout: 120)
+        #expect(code == 1, "exit \(String(describing: code))")
+        #expect(serve.child.output.contains("tool_owners names tools that no loaded catalogue has: support/track_ordr"), "\(serve.child.output)")
+    }
+
     @Test("registering an unknown tool is refused by name")
     func unknownTool() async throws {
         let (registry, server) = try await Self.start()
