@@ -64,7 +64,7 @@ let package = Package(
         // Helpers shared by the test targets (seeded randomness, fixture paths).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "JSON"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizerTests", dependencies: ["TestSupport", "Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "GrammarTests", dependencies: ["TestSupport", "Grammar"]),
         .testTarget(name: "SchemaGrammarTests", dependencies: ["SchemaGrammar", "JSON", "Grammar"], resources: [.copy("Fixtures")]),
