@@ -64,7 +64,7 @@ extension SocketSuites {
                         "\(hostile.name): no failed reload logged: \(log.suffix(2000))")
                 let reason = hostile.expectedError?.last ?? ""
                 #expect(log.contains(reason), "\(hostile.name): the log does not say why (\(reason))")
-                for id in 1...2 {
+                for _ in 1...2 {
                     let answer = try JSONParser.parse(try inFlight.readLine(timeout: 120))
                     #expect(answer["result"]?["call"]?["tool"]?.stringValue == "track_order", "\(hostile.name): \(JSONWriter.compact(answer))")
                 }
