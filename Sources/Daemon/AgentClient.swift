@@ -26,7 +26,7 @@ public enum ClientError: Error, CustomStringConvertible {
 /// One connection to the agent socket: write request lines, read response lines.
 public final class AgentClient {
     private let fd: Int32
-    private var buffer: [UInt8] = []
+    private var reader = LineReader()
 
     /// Connects to the Unix socket at `path`.
     public init(path: String) throws(ClientError) {
@@ -76,6 +76,25 @@ public final class AgentClient {
 
     /// Reads the next response line (without its newline), waiting up to `timeout` seconds.
     public func readLine(timeout: Double = 60) throws(ClientError) -> String {
+        guard let line = try reader.next(from: fd, timeout: timeout) else { throw .closed }
+        return line
+    }
+
+    /// Sends one request and returns its response line.
+    public func request(_ line: String, timeout: Double = 60) throws(ClientError) -> String {
+        try send(line: line)
+        return try readLine(timeout: timeout)
+    }
+}
+
+/// Newline-delimited lines read from a blocking socket descriptor, with a timeout per line; bytes past the
+/// line wait in `buffer` for the next call.
+struct LineReader {
+    private var buffer: [UInt8] = []
+
+    /// The next line (without its newline), or nil at end of stream (and, when `resetIsEnd`, when the peer
+    /// reset the connection); throws `.timedOut` after `timeout` seconds.
+    mutating func next(from fd: Int32, timeout: Double, resetIsEnd: Bool = false) throws(ClientError) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
@@ -86,20 +105,18 @@ public final class AgentClient {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { throw .timedOut(seconds: timeout) }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(min(remaining, 3600) * 1000))
+            let ready = poll(&poller, 1, Int32(max(1, min(remaining, 3600) * 1000)))
             if ready < 0 { if errno == EINTR { continue }; throw .io(String(cString: strerror(errno))) }
             if ready == 0 { continue }
             var chunk = [UInt8](repeating: 0, count: 64 * 1024)
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw .io(String(cString: strerror(errno))) }
-            if n == 0 { throw .closed }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == ECONNRESET && resetIsEnd { return nil }
+                throw .io(String(cString: strerror(errno)))
+            }
+            if n == 0 { return nil }
             buffer += chunk[..<n]
         }
-    }
-
-    /// Sends one request and returns its response line.
-    public func request(_ line: String, timeout: Double = 60) throws(ClientError) -> String {
-        try send(line: line)
-        return try readLine(timeout: timeout)
     }
 }

@@ -228,7 +228,7 @@ public final class RequestPipeline {
         // The request's part of the prompt is cut from the whole rendering (rendering the user turn alone
         // would let a template add its default system prompt). The input is encoded as plain text: a
         // `<|im_end|>` in it cannot end the user's turn.
-        let requestIDs = PromptRenderer.encodeSplit(catalogue: prepared.catalogue, input: input, template: template, tokenizer: tokenizer).request
+        let requestIDs = PromptRenderer.encodeRequest(catalogue: prepared.catalogue, input: input, template: template, tokenizer: tokenizer)
         let (cached, rest) = prepared.split(requestIDs: requestIDs)
         let total = cached + rest.count
         guard total + 1 < cache.capacity else { throw .inputTooLong(tokens: total, capacity: cache.capacity) }

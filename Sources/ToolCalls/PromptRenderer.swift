@@ -48,10 +48,24 @@ public enum PromptRenderer {
     /// catalogue prefix's ids and the request part's ids (each encoded on its own, as the daemon does).
     public static func encodeSplit(catalogue: ToolCatalogue, input: String, template: ChatTemplate = .chatML(defaultSystemPrompt: nil),
                                    tokenizer: BPETokenizer) -> (prefix: [Int], request: [Int]) {
+        let (prefix, request) = splitPieces(catalogue: catalogue, input: input, template: template)
+        return (tokenizer.encode(prefix), tokenizer.encode(request))
+    }
+
+    /// Only the request part's ids of `encodeSplit` (what the daemon encodes per request: the prefix's ids
+    /// are computed once, when the catalogue is loaded).
+    public static func encodeRequest(catalogue: ToolCatalogue, input: String, template: ChatTemplate = .chatML(defaultSystemPrompt: nil),
+                                     tokenizer: BPETokenizer) -> [Int] {
+        tokenizer.encode(splitPieces(catalogue: catalogue, input: input, template: template).request)
+    }
+
+    /// The prompt's pieces split at the end of the system turn (all of them in `request` when the template
+    /// does not start with the system turn alone).
+    private static func splitPieces(catalogue: ToolCatalogue, input: String, template: ChatTemplate) -> (prefix: [PromptPiece], request: [PromptPiece]) {
         let whole = pieces(catalogue: catalogue, input: input, template: template)
         let prefix = template.pieces([.system(systemPrompt(for: catalogue))], addGenerationPrompt: false)
-        guard whole.starts(with: prefix) else { return ([], tokenizer.encode(whole)) }
-        return (tokenizer.encode(prefix), tokenizer.encode(Array(whole.dropFirst(prefix.count))))
+        guard whole.starts(with: prefix) else { return ([], whole) }
+        return (prefix, Array(whole.dropFirst(prefix.count)))
     }
 
     /// The prompt split at the end of the system turn: the catalogue prefix (identical for every request,

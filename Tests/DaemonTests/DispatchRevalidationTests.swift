@@ -31,20 +31,43 @@ struct DispatchRevalidationTests {
         try pipeline.load(name: "levels", catalogue: catalogue)
         return pipeline
     }
+    /// The real model serving the `levels` catalogue (`level` an integer) on a real worker, and the request
+    /// both tests decode under it.
+    final class Levels {
+        let file: GGUFFile
+        let model: LlamaModel
+        let old: ToolCatalogue
+        let worker: RouteWorker
+        let params = RouteParams(catalogue: "levels", input: "Set the level to 5.", toolChoice: .tool("set_level"))
+
+        init() throws {
+            file = try GGUFFile(path: TestPaths.requireModel())
+            model = try LlamaModel(file: file)
+            old = try DispatchRevalidationTests.catalogue(level: #"{"type": "integer"}"#)
+            worker = RouteWorker(pipeline: try DispatchRevalidationTests.pipeline(old, model: model, file: file), queueDepth: 4)
+        }
+
+        /// A pipeline serving `catalogue` as `levels` on the same model.
+        func pipeline(_ catalogue: ToolCatalogue) throws -> RequestPipeline {
+            try DispatchRevalidationTests.pipeline(catalogue, model: model, file: file)
+        }
+
+        /// The request decoded on the worker.
+        func decode() async throws -> RouteResult {
+            try await worker.route(RouteRequest(catalogue: "levels", input: params.input, toolChoice: params.toolChoice), deadlineMs: 120_000).get()
+        }
+    }
+
 
     @Test("a call decoded before a reload that made it invalid, or removed its tool, is not dispatched: catalogue changed")
     func revalidatedAtDispatch() async throws {
-        let file = try GGUFFile(path: TestPaths.requireModel())
-        let model = try LlamaModel(file: file)
-        let old = try Self.catalogue(level: #"{"type": "integer"}"#)
-        let worker = RouteWorker(pipeline: try Self.pipeline(old, model: model, file: file), queueDepth: 4)
-        defer { worker.drain() }
-        let service = AgentService(worker: worker, catalogues: [("levels", old)], defaultDeadlineMs: 120_000)
-        let params = RouteParams(catalogue: "levels", input: "Set the level to 5.", toolChoice: .tool("set_level"))
+        let levels = try Levels()
+        defer { levels.worker.drain() }
+        let old = levels.old, params = levels.params
+        let service = AgentService(worker: levels.worker, catalogues: [("levels", old)], defaultDeadlineMs: 120_000)
 
         // Decoded under the old catalogue: valid there.
-        let routed = try await worker.route(RouteRequest(catalogue: "levels", input: params.input, toolChoice: params.toolChoice),
-                                            deadlineMs: 120_000).get()
+        let routed = try await levels.decode()
         #expect(routed.call.toolName == "set_level")
         // Unchanged catalogue: the call passes the check and goes on to dispatch (no handler socket here).
         let unchanged = await service.dispatch(routed, params: params)
@@ -52,7 +75,7 @@ struct DispatchRevalidationTests {
 
         // A reload makes `level` a string: the integer the model wrote is invalid under the served schema.
         let changed = try Self.catalogue(level: #"{"type": "string"}"#)
-        service.reload(pipeline: try Self.pipeline(changed, model: model, file: file), catalogues: [("levels", changed)])
+        service.reload(pipeline: try levels.pipeline(changed), catalogues: [("levels", changed)])
         let afterChange = await service.dispatch(routed, params: params)
         let error = try #require(afterChange.failure)
         #expect(error.code == .catalogueChanged, "\(error)")
@@ -60,7 +83,7 @@ struct DispatchRevalidationTests {
 
         // A reload that removes the tool.
         let renamed = try Self.catalogue(level: #"{"type": "integer"}"#, tool: "set_volume")
-        service.reload(pipeline: try Self.pipeline(renamed, model: model, file: file), catalogues: [("levels", renamed)])
+        service.reload(pipeline: try levels.pipeline(renamed), catalogues: [("levels", renamed)])
         let afterRemoval = await service.dispatch(routed, params: params)
         #expect(afterRemoval.failure?.code == .catalogueChanged)
         #expect(afterRemoval.failure?.message.contains("no longer in catalogue") == true, "\(afterRemoval)")
@@ -68,11 +91,9 @@ struct DispatchRevalidationTests {
 
     @Test("with a real handler on the handler socket: the valid call reaches it, the one a reload made invalid never does")
     func handlerNeverSeesTheInvalidCall() async throws {
-        let file = try GGUFFile(path: TestPaths.requireModel())
-        let model = try LlamaModel(file: file)
-        let old = try Self.catalogue(level: #"{"type": "integer"}"#)
-        let worker = RouteWorker(pipeline: try Self.pipeline(old, model: model, file: file), queueDepth: 4)
-        defer { worker.drain() }
+        let levels = try Levels()
+        defer { levels.worker.drain() }
+        let old = levels.old, params = levels.params
         let registry = HandlerRegistry(catalogues: [("levels", old)])
         let path = NSTemporaryDirectory() + "toolrouter-revalidate-\(getpid()).sock"
         let server = try await AgentServer.startHandlers(registry: registry, path: path, mode: 0o600, maxLineBytes: 1 << 20)
@@ -80,11 +101,9 @@ struct DispatchRevalidationTests {
         let registered = try JSONParser.parse(try handler.request(
             #"{"jsonrpc":"2.0","id":1,"method":"register","params":{"catalogue":"levels","tools":["set_level"]}}"#, timeout: 30))
         #expect(registered["result"]?["registered"] == .array([.string("set_level")]), "\(JSONWriter.compact(registered))")
-        let service = AgentService(worker: worker, catalogues: [("levels", old)], defaultDeadlineMs: 120_000,
+        let service = AgentService(worker: levels.worker, catalogues: [("levels", old)], defaultDeadlineMs: 120_000,
                                    handlers: registry, handlerTimeoutMs: 60_000)
-        let params = RouteParams(catalogue: "levels", input: "Set the level to 5.", toolChoice: .tool("set_level"))
-        let routed = try await worker.route(RouteRequest(catalogue: "levels", input: params.input, toolChoice: params.toolChoice),
-                                            deadlineMs: 120_000).get()
+        let routed = try await levels.decode()
 
         /// Dispatches `routed` while the handler answers the invoke it receives; the invoke's id and arguments.
         func dispatchAnswered() async throws -> (id: Int, arguments: JSONValue?, reply: Result<JSONValue, RPCError>) {
@@ -101,12 +120,12 @@ struct DispatchRevalidationTests {
 
         // The reload makes `level` a string: the decoded integer is refused before it reaches the handler.
         let changed = try Self.catalogue(level: #"{"type": "string"}"#)
-        service.reload(pipeline: try Self.pipeline(changed, model: model, file: file), catalogues: [("levels", changed)])
+        service.reload(pipeline: try levels.pipeline(changed), catalogues: [("levels", changed)])
         #expect(await service.dispatch(routed, params: params).failure?.code == .catalogueChanged)
 
         // Back to the old schema: the next invoke the handler sees is the very next call id, so nothing was
         // sent to it in between.
-        service.reload(pipeline: try Self.pipeline(old, model: model, file: file), catalogues: [("levels", old)])
+        service.reload(pipeline: try levels.pipeline(old), catalogues: [("levels", old)])
         let second = try await dispatchAnswered()
         #expect(second.id == first.id + 1, "invoke ids \(first.id) then \(second.id)")
         handler.disconnect()

@@ -11,7 +11,7 @@ import TestSupport
 final class RawSocket: @unchecked Sendable {
     /// The connected descriptor (closed on deinit).
     let fd: Int32
-    private var buffer: [UInt8] = []
+    private var reader = LineReader()
 
     /// Connects to `path`.
     init(path: String) throws {
@@ -57,31 +57,9 @@ final class RawSocket: @unchecked Sendable {
     /// Tells the daemon no more requests follow (`shutdown(SHUT_WR)`); reading still works.
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
-    /// The next line, nil at end of stream; throws `ClientError.timedOut` after `timeout` seconds.
+    /// The next line, nil at end of stream (or reset); throws `ClientError.timedOut` after `timeout` seconds.
     func readLine(timeout: Double) throws -> String? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = Array(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                return String(decoding: line, as: UTF8.self)
-            }
-            let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else { throw ClientError.timedOut(seconds: timeout) }
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(max(1, min(remaining, 3600) * 1000)))
-            if ready < 0 { if errno == EINTR { continue }; throw ClientError.io(String(cString: strerror(errno))) }
-            if ready == 0 { continue }
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == ECONNRESET { return nil }
-                throw ClientError.io(String(cString: strerror(errno)))
-            }
-            if n == 0 { return nil }
-            buffer += chunk[..<n]
-        }
+        try reader.next(from: fd, timeout: timeout, resetIsEnd: true)
     }
 }
 
