@@ -26,8 +26,10 @@ public enum TestPaths {
         return packageRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
     }()
 
-    /// The `toolrouter` executable built beside the running test binary (`swift test` builds it too).
+    /// The `toolrouter` executable built beside the running test binary (`swift test` builds it too), or
+    /// `$TOOLROUTER_BINARY` when set (to run the same scenarios against another build, e.g. an earlier revision's).
     public static func toolrouterBinary() throws -> String {
+        if let override = ProcessInfo.processInfo.environment["TOOLROUTER_BINARY"], !override.isEmpty { return override }
         let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var dir = testBinary.deletingLastPathComponent()
         // The test binary may sit inside a bundle (`X.xctest/...`); walk up to the build directory.
