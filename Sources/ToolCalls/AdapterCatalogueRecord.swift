@@ -49,9 +49,10 @@ public enum AdapterCatalogueRecord {
     /// is, so a damaged file cannot pass for "unchecked".
     public static func read(adapterPath: String) throws(AdapterRecordError) -> AdapterCatalogueLookup {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: adapterPath, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return .unrecorded(reason: "a GGUF adapter file carries no catalogue record")
+        guard FileManager.default.fileExists(atPath: adapterPath, isDirectory: &isDirectory) else {
+            throw .io(path: adapterPath, reason: "no such file or directory")
         }
+        guard isDirectory.boolValue else { return .unrecorded(reason: "a GGUF adapter file carries no catalogue record") }
         let path = (adapterPath as NSString).appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: path) else { return .unrecorded(reason: "the adapter directory has no \(fileName)") }
         let info = try readObject(path)

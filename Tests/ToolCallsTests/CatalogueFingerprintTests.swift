@@ -194,13 +194,16 @@ private func scratchDirectory() throws -> String {
         #expect(try AdapterCatalogueRecord.read(adapterPath: dir) == .recorded(fingerprint))
     }
 
-    @Test("GGUF adapter files and train_info.json without the key are unrecorded, not errors")
+    @Test("GGUF adapter files and train_info.json without the key are unrecorded, not errors; a path that is not there is one")
     func unrecorded() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data("GGUF".utf8).write(to: URL(fileURLWithPath: dir + "/adapter.gguf"))
         #expect(try AdapterCatalogueRecord.read(adapterPath: dir + "/adapter.gguf")
                 == .unrecorded(reason: "a GGUF adapter file carries no catalogue record"))
+        #expect(throws: AdapterRecordError.io(path: dir + "/none", reason: "no such file or directory")) {
+            try AdapterCatalogueRecord.read(adapterPath: dir + "/none")
+        }
         try #"{"rows": 5}"#.write(toFile: dir + "/train_info.json", atomically: true, encoding: .utf8)
         #expect(try AdapterCatalogueRecord.read(adapterPath: dir) == .unrecorded(reason: #"train_info.json has no "catalogue" record"#))
     }
