@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // OpenBLAS, from Debian's libopenblas-dev (cblas_sgemm for prefill).
@@ -41,8 +42,9 @@ let package = Package(
         .target(name: "SchemaGrammar", dependencies: ["JSON", "Grammar"]),
         // Grammar → byte-level pushdown automaton → per-token matching, masks, jump-forward.
         .target(name: "TokenMatcher", dependencies: ["Grammar"], swiftSettings: simdSettings),
-        // Tool catalogues, prompt rendering, canonical call serialiser, schema validation.
-        .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer"]),
+        // Tool catalogues, prompt rendering, canonical call serialiser, schema validation, catalogue fingerprints.
+        .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer",
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.

@@ -9,7 +9,8 @@ extension DaemonConfig {
                            "handler_socket_mode", "handler_allowed_uids", "handler_allowed_gids", "tool_owners",
                            "queue_depth", "default_deadline_ms",
                            "handler_timeout_ms", "max_tokens", "max_message_bytes", "context_tokens", "max_connections",
-                           "stop_timeout_ms", "idle_timeout_ms", "log_level", "mask_cache_budget_mb"]
+                           "stop_timeout_ms", "idle_timeout_ms", "log_level", "mask_cache_budget_mb",
+                           "allow_catalogue_mismatch"]
 
     /// Decodes a config file's top-level object; absent keys keep their defaults.
     /// Throws `.invalid` naming the first bad field by JSON pointer.
@@ -31,6 +32,9 @@ extension DaemonConfig {
             case "handler_allowed_gids": handlerAllowedGIDs = try Self.idList(value, at: pointer)
             case "tool_owners": toolOwners = try Self.toolOwners(value, at: pointer)
             case "log_level": logLevel = try Self.logLevel(Self.string(value, at: pointer), at: pointer)
+            case "allow_catalogue_mismatch":
+                guard let flag = value.boolValue else { throw pointer.error("expected true or false, got \(typeName(value))") }
+                allowCatalogueMismatch = flag
             default:
                 guard let setting = Self.integerSettings.first(where: { $0.key == key }) else {
                     throw pointer.error("unknown key")
@@ -65,6 +69,7 @@ extension DaemonConfig {
             members.append((key: setting.key, value: .number(JSONNumber(self[keyPath: setting.keyPath]))))
         }
         members.append((key: "log_level", value: .string(logLevel)))
+        members.append((key: "allow_catalogue_mismatch", value: .bool(allowCatalogueMismatch)))
         return .object(members)
     }
 

@@ -50,6 +50,8 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var maskCacheBudgetMB: Int? = nil
     /// `--stop-timeout-ms N` (set after `init`).
     public var stopTimeoutMs: Int?
+    /// `--allow-catalogue-mismatch`: true sets `allow_catalogue_mismatch`; nil leaves the file's value.
+    public var allowCatalogueMismatch: Bool? = nil
 
     /// No overrides; set the fields you need.
     public init(model: String? = nil, catalogues: [String] = [], adapters: [String] = [],
@@ -119,6 +121,7 @@ extension DaemonConfig {
             }
             toolOwners[parts[0]] = list
         }
+        if let allow = overrides.allowCatalogueMismatch { allowCatalogueMismatch = allow }
         if let level = overrides.logLevel {
             guard Self.logLevels.contains(level) else {
                 throw .invalid(field: "--log-level", message: "expected one of \(Self.logLevels.joined(separator: ", ")), got \(quoted(level))")

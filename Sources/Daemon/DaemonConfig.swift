@@ -62,6 +62,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `idle_timeout_ms` | `--idle-timeout-ms` | integer 100…3600000 | 30000 | an agent connection with no complete line for this long while nothing of it is pending, or a handler connection not registered this long after connecting, gets `idle_timeout` and is closed |
 /// | `mask_cache_budget_mb` | `--mask-cache-budget-mb` | integer 1…65536 | 256 | most memory one catalogue's warmed token masks may take (estimated before warming); a catalogue past it is refused at load and reload |
 /// | `stop_timeout_ms` | `--stop-timeout-ms` | integer 100…3600000 | 60000 | at SIGTERM, how long queued requests and handler calls may still take; then they get `shutting_down` (keep it below the unit's `TimeoutStopSec`, 90 s) |
+/// | `allow_catalogue_mismatch` | `--allow-catalogue-mismatch` | boolean | false | load an adapter whose `train_info.json` records a catalogue other than the one it is paired with (logged as a warning) instead of refusing it |
 /// | `log_level` | `--log-level` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` | `info` | least severe log line written (request text only at `debug`) |
 ///
 /// Relative paths in a file are taken relative to the file's directory; relative paths in flags,
@@ -112,6 +113,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maskCacheBudgetMB = 256
     /// How long a stop may take to finish accepted requests, in milliseconds (below systemd's TimeoutStopSec).
     public var stopTimeoutMs: Int
+    /// Whether an adapter recorded as trained on another catalogue is loaded anyway, with a warning
+    /// (`allow_catalogue_mismatch`), instead of refused.
+    public var allowCatalogueMismatch = false
 
     /// The accepted `log_level` values, most verbose first.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

@@ -23,6 +23,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Gold rows: one {\"prompt\", \"target\"} JSON object a line.") var gold: String
     @Option(help: "A LoRA adapter (PEFT directory or GGUF file) to route with.") var adapter: String?
     @Flag(name: .customLong("no-adapter"), help: "Route with the base model (the default when --adapter is not given).") var noAdapter = false
+    @Flag(name: .customLong("allow-catalogue-mismatch"),
+          help: "Evaluate an adapter whose train_info.json records another catalogue than --catalogue (with a warning).")
+    var allowCatalogueMismatch = false
     @Option(name: .customLong("max-tokens"), help: "Generated tokens per request.") var maxTokens = 200
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "List every row the router got wrong.") var verbose = false
@@ -35,6 +38,14 @@ struct EvalCommand: ParsableCommand {
         let tools: ToolCatalogue
         do { tools = try ToolCatalogue(contentsOf: catalogue) } catch { throw CLIError("\(catalogue): \(error)") }
         let rows = try Self.readGold(gold, catalogue: tools)
+        if let adapter {
+            let outcome = try CatalogueBinding.check(adapterPath: adapter, catalogue: tools, cataloguePath: catalogue,
+                                                     allowMismatch: allowCatalogueMismatch,
+                                                     overrideHint: "pass --allow-catalogue-mismatch to evaluate it anyway")
+            if let warning = CatalogueBinding.warning(outcome, override: "--allow-catalogue-mismatch") {
+                FileHandle.standardError.write(Data("warning: \(warning.message): \(adapter): \(warning.detail)\n".utf8))
+            }
+        }
         let engine = try Engine.load(ModelLocator.resolve(model))
         var lora: LoRAAdapter?
         if let adapter {

@@ -43,6 +43,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
     @Option(name: .customLong("mask-cache-budget-mb"), help: "Most memory (MiB) one catalogue's warmed token masks may take.")
     var maskCacheBudgetMB: Int?
+    @Flag(name: .customLong("allow-catalogue-mismatch"),
+          help: "Load an adapter whose train_info.json records another catalogue than the one it is paired with (logged as a warning).")
+    var allowCatalogueMismatch = false
 
     func run() throws {
         // Take the stop and reload signals before any thread starts (see ServeSignals).
@@ -126,6 +129,7 @@ struct ServeCommand: ParsableCommand {
         overrides.handlerAllowedUIDs = handlerAllowedUIDs
         overrides.handlerAllowedGIDs = handlerAllowedGIDs
         overrides.toolOwners = toolOwners
+        overrides.allowCatalogueMismatch = allowCatalogueMismatch ? true : nil
         do {
             try settings.apply(overrides)
             try settings.validate()

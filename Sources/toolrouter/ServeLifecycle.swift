@@ -80,7 +80,8 @@ private final class StatusNote: Sendable {
 /// SIGTERM/SIGINT. Runs on the main thread.
 final class ServeLifecycle {
     /// Settings that a reload applies: everything the request pipeline is built from.
-    static let reloadableKeys: Set<String> = ["model", "catalogues", "max_tokens", "context_tokens", "mask_cache_budget_mb", "stop_timeout_ms"]
+    static let reloadableKeys: Set<String> = ["model", "catalogues", "max_tokens", "context_tokens", "mask_cache_budget_mb", "stop_timeout_ms",
+                                              "allow_catalogue_mismatch"]
 
     private let notifier: SystemdNotifier
     private let watchdog: Watchdog
@@ -152,6 +153,7 @@ final class ServeLifecycle {
             effective.contextTokens = requested.contextTokens
             effective.maskCacheBudgetMB = requested.maskCacheBudgetMB
             effective.stopTimeoutMs = requested.stopTimeoutMs
+            effective.allowCatalogueMismatch = requested.allowCatalogueMismatch
             settings = effective
             note.value.withLock { $0 = (nil, nil) }
             logger.notice("reloaded", metadata: ["catalogues": "\(build.catalogues.map(\.name).joined(separator: ","))",

@@ -65,6 +65,14 @@ struct ServingBuild {
             do { catalogue = try ToolCatalogue(contentsOf: entry.file) } catch { throw CLIError("\(entry.file): \(error)") }
             var adapter: LoRAAdapter?
             if let path = entry.adapter {
+                // The record is checked before the weights are read: a refused pairing costs no load.
+                let outcome = try CatalogueBinding.check(
+                    adapterPath: path, catalogue: catalogue, cataloguePath: entry.file, context: "catalogue \(entry.name): ",
+                    allowMismatch: settings.allowCatalogueMismatch,
+                    overrideHint: "pass --allow-catalogue-mismatch (config: \"allow_catalogue_mismatch\": true) to load it anyway")
+                if let warning = CatalogueBinding.warning(outcome, override: "allow_catalogue_mismatch") {
+                    logger.warning("\(warning.message)", metadata: ["catalogue": "\(entry.name)", "adapter": "\(path)", "detail": "\(warning.detail)"])
+                }
                 if adapters[path] == nil {
                     do { adapters[path] = try LoRAAdapter.load(path: path, config: engine.model.config) } catch {
                         throw CLIError("catalogue \(entry.name): adapter: \(error)")

@@ -66,6 +66,22 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         }
     }
 
+    @Test("allow_catalogue_mismatch: off by default, read from the file, set by the flag, written back")
+    func allowCatalogueMismatch() throws {
+        #expect(DaemonConfig().allowCatalogueMismatch == false)
+        #expect(DaemonConfig().json["allow_catalogue_mismatch"] == .bool(false))
+        var config = try DaemonConfig(json: JSONParser.parse(#"{"allow_catalogue_mismatch": true}"#))
+        #expect(config.allowCatalogueMismatch && config.json["allow_catalogue_mismatch"] == .bool(true))
+        #expect(try DaemonConfig(json: config.json) == config)
+        try config.apply(ConfigOverrides())   // no flag: the file's value stays
+        #expect(config.allowCatalogueMismatch)
+        var off = DaemonConfig()
+        var overrides = ConfigOverrides()
+        overrides.allowCatalogueMismatch = true
+        try off.apply(overrides)
+        #expect(off.allowCatalogueMismatch)
+    }
+
     @Test("the handler socket's flags set its own mode and lists, leaving the agent socket's alone")
     func handlerSocketOverrides() throws {
         var config = DaemonConfig()
