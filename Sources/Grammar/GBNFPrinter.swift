@@ -155,6 +155,6 @@ extension GrammarExpr {
 extension Grammar {
     /// This grammar with every rule body `normalized`.
     public var normalized: Grammar {
-        Grammar(rules: rules.map { GrammarRule(name: $0.name, body: $0.body.normalized) }, root: root)
+        Grammar(rules: rules.map { GrammarRule(name: $0.name, body: $0.body.normalized) }, root: root, groundedRules: groundedRules)
     }
 }
