@@ -100,12 +100,15 @@ public final class ConstrainedDecoder {
 
     /// Evaluates `prompt` at the cache's position and decodes under `grammar` until the output is
     /// complete (the grammar accepts and nothing can follow, or the model chose an end token there).
-    public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache) throws(ConstrainedDecodingError) -> ConstrainedResult {
+    /// `request` is this request's text as an automaton: the grammar's `x-from-input` strings can then
+    /// only be spans of it. It is passed per call, never kept: the decoder serves every request.
+    public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache,
+                       request: RequestSpans? = nil) throws(ConstrainedDecodingError) -> ConstrainedResult {
         guard grammar.minimumLength <= maxTokens else {
             throw .budgetTooSmall(budget: maxTokens, shortestOutputBytes: grammar.minimumLength)
         }
         var result = ConstrainedResult()
-        let matcher = GrammarMatcher(grammar: grammar)
+        let matcher = GrammarMatcher(grammar: grammar, spans: request)
         var bytes: [UInt8] = []
         let vocabularySize = transformer.model.config.vocabularySize
         // Bytes the grammar forces before the model chooses anything (`{"tool":"`) are tokenised now and
