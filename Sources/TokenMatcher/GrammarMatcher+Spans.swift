@@ -149,7 +149,8 @@ extension GrammarMatcher {
             if distance >= layers || seen.count > Self.spanSearchStates { return distance }
             var nextLayer: [Int32] = []
             for s in frontier where canContinue(s) {
-                for byte in 0...255 {
+                let candidates = candidateBytes(s)
+                for byte in 0...255 where candidates.contains(UInt8(byte)) {
                     let t = next(s, UInt8(byte))
                     if t >= 0, seen.insert(t).inserted { nextLayer.append(t) }
                 }
@@ -158,6 +159,34 @@ extension GrammarMatcher {
             distance += 1
         }
         return nil
+    }
+
+    /// A superset of the bytes that can follow state `s`: each stack's next byte range, and inside a span
+    /// only the bytes the request continues with. Lets searches and mask walks skip the other bytes
+    /// without stepping the matcher on each.
+    func candidateBytes(_ s: Int32) -> ByteSet {
+        var set = ByteSet()
+        for node in states[Int(s)].ready {
+            guard case .range(let lo, let hi) = grammar.elements[Int(arena.position[Int(node)])] else { continue }
+            let m = spans == nil ? -1 : marker(of: node)
+            guard m >= 0, let spans else { set.insert(lo...hi); continue }
+            var followers = ByteSet()
+            spans.addFollowers(arena.count[Int(m)] - 1, into: &followers)
+            for byte in lo...hi where followers.contains(byte) { set.insert(byte...byte) }
+        }
+        return set
+    }
+
+    /// Marks the tokens at and below trie `node` reached with state `state`, skipping the children whose
+    /// byte no stack can take (inside spans most can't: the request continues with a few bytes only).
+    func markPruned(_ v: TokenVocabulary, node: Int32, state: Int32, mask: inout TokenMask) {
+        for k in Int(v.endingStart[Int(node)])..<Int(v.endingStart[Int(node) + 1]) { mask.insert(Int(v.endingIDs[k])) }
+        guard canContinue(state) else { return }
+        let candidates = candidateBytes(state)
+        for i in Int(v.childStart[Int(node)])..<Int(v.childStart[Int(node) + 1]) where candidates.contains(v.childByte[i]) {
+            let after = next(state, v.childByte[i])
+            if after >= 0 { markPruned(v, node: v.childNode[i], state: after, mask: &mask) }
+        }
     }
 
     /// Which spans no substring of the request fits: from each span's entry, with an empty stack below,
@@ -175,8 +204,28 @@ extension GrammarMatcher {
                 expand(arena.node(start, marker), into: &ready, accepting: &accepting, context: &context)
             }
             let state = intern(MatcherState(ready: Self.sortedUnique(ready), accepting: accepting))
-            if exitSearch(from: state, layers: Self.spanSearchLayers) == nil { out[span / 64] |= 1 << UInt64(span % 64) }
+            if !exitExists(from: state) { out[span / 64] |= 1 << UInt64(span % 64) }
         }
         return out
+    }
+
+    /// True when some path of bytes leads from state `start` to a stack outside every span. Depth first:
+    /// a span that can be filled is usually shown so along one path as long as its shortest value (the
+    /// breadth-first `exitSearch` would visit every prefix of the request first). Past the state budget
+    /// it answers true (the grammar bounds real spans well below it).
+    func exitExists(from start: Int32) -> Bool {
+        var stack: [Int32] = [start]
+        var seen: Set<Int32> = [start]
+        while let s = stack.popLast() {
+            let state = states[Int(s)]
+            if state.accepting || state.ready.contains(where: { marker(of: $0) < 0 }) { return true }
+            if seen.count > Self.spanSearchStates { return true }
+            let candidates = candidateBytes(s)
+            for byte in (0...255).reversed() where candidates.contains(UInt8(byte)) {
+                let t = next(s, UInt8(byte))
+                if t >= 0, seen.insert(t).inserted { stack.append(t) }
+            }
+        }
+        return false
     }
 }

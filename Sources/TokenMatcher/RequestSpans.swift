@@ -83,6 +83,21 @@ public struct RequestSpans: Sendable {
         }
     }
 
+    /// Adds to `set` every byte that may come next in a span in packed state `packed` (a superset: the
+    /// request's next bytes as written raw, a backslash, and inside an escape any printable ASCII).
+    func addFollowers(_ packed: Int32, into set: inout ByteSet) {
+        guard packed & 7 == 0 else {
+            set.insert(0x20...0x7E)
+            return
+        }
+        var edge = firstEdge[Int(packed >> 3)]
+        while edge >= 0 {
+            set.insert(edgeByte[Int(edge)]...edgeByte[Int(edge)])
+            edge = edgeNext[Int(edge)]
+        }
+        set.insert(0x5C...0x5C)
+    }
+
     /// Bytes a backslash escape can stand for here: `\"`, `\\`, `\/`, and the controls (`\n`, `\u0001`, …).
     private static let escapable: [ClosedRange<UInt8>] = [0x00...0x1F, 0x22...0x22, 0x2F...0x2F, 0x5C...0x5C]
 
@@ -180,5 +195,35 @@ public struct RequestSpans: Sendable {
         link[Int(q)] = clone
         link[Int(current)] = clone
         return current
+    }
+}
+
+/// A set of bytes as a 256-bit map.
+struct ByteSet {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    /// Adds every byte of `range`.
+    mutating func insert(_ range: ClosedRange<UInt8>) {
+        for byte in range {
+            let bit = UInt64(1) << UInt64(byte & 63)
+            switch byte >> 6 {
+            case 0: words.0 |= bit
+            case 1: words.1 |= bit
+            case 2: words.2 |= bit
+            default: words.3 |= bit
+            }
+        }
+    }
+
+    /// True when `byte` is in the set.
+    @inline(__always)
+    func contains(_ byte: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(byte & 63)
+        switch byte >> 6 {
+        case 0: return words.0 & bit != 0
+        case 1: return words.1 & bit != 0
+        case 2: return words.2 & bit != 0
+        default: return words.3 & bit != 0
+        }
     }
 }

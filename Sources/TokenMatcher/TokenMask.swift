@@ -110,7 +110,7 @@ extension GrammarMatcher {
             if tracking && marker(of: node) >= 0 {
                 // Inside a request span the answer depends on the request: walk the trie with the real
                 // stack (the automaton prunes it to a few paths) and leave the shared cache alone.
-                markSubtree(vocabulary, node: 0, state: intern(MatcherState(ready: [node], accepting: false)), mask: &mask)
+                markPruned(vocabulary, node: 0, state: intern(MatcherState(ready: [node], accepting: false)), mask: &mask)
                 continue
             }
             let (key, boundary) = shapeKey(node, cap: Int32(vocabulary.maxTokenLength + 1))
@@ -121,7 +121,9 @@ extension GrammarMatcher {
             let single = intern(MatcherState(ready: [node], accepting: false))
             for (root, prefix) in entry.contextual {
                 let s = run(single, prefix)
-                if s >= 0 { markSubtree(vocabulary, node: root, state: s, mask: &mask) }
+                guard s >= 0 else { continue }
+                // With a request, these subtrees often enter a span: prune them by what the request allows.
+                if tracking { markPruned(vocabulary, node: root, state: s, mask: &mask) } else { markSubtree(vocabulary, node: root, state: s, mask: &mask) }
             }
         }
     }
