@@ -118,7 +118,7 @@ extension Compiler {
         case .boolean: return .choice([.literal("true"), .literal("false")])
         case .integer: return try compileNumber(schema, integer: true, at: pointer)
         case .number: return try compileNumber(schema, integer: false, at: pointer)
-        case .string: return try compileString(schema, at: pointer)
+        case .string: return try compileString(schema, at: pointer, name: name)
         case .array: return try compileArray(schema, at: pointer, name: name)
         case .object: return try compileObject(schema, at: pointer, name: name)
         }
