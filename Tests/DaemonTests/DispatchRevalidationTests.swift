@@ -132,6 +132,16 @@ struct DispatchRevalidationTests {
         await server.close()
     }
 
+    @Test("dispatch re-checks x-from-input against the request the call was routed from")
+    func groundedAtDispatch() throws {
+        let grounded = try Self.catalogue(level: #"{"type": "string", "x-from-input": true}"#)
+        let call = ToolCall.tool(name: "set_level", arguments: .object([("level", .string("high"))]))
+        #expect(AgentService.invalidAtDispatch(call, request: "Set the level to high.", current: ("levels", grounded)) == nil)
+        let refused = try #require(AgentService.invalidAtDispatch(call, request: "Set the level to 5.", current: ("levels", grounded)))
+        #expect(refused.code == .catalogueChanged)
+        #expect(refused.data?["issues"]?.arrayValue?.first?.stringValue == #"/level: "high" not found in the request"#, "\(refused)")
+    }
+
     @Test("cancelled and too-long requests have their own codes, distinct from internal error")
     func errorCodes() {
         let cancelled = AgentService.rpcError(.cancelled, loaded: [])
