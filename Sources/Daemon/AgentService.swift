@@ -349,6 +349,8 @@ public final class AgentService: Sendable {
             case .unknownTool: return .invalidParams(field: "tool_choice", "\(error)")
             case .grammar: return RPCError(.internalError, "\(error)")
             case .invalidCall(let raw, let problems): return .invalidCall(raw: raw, issues: problems)
+            // A forced tool whose grounded argument the input lacks: the request, not the daemon, is at fault.
+            case .decoding(.ungrounded): return .invalidParams(field: "input", "\(error)")
             case .decoding: return RPCError(.internalError, "\(error)")
             }
         }

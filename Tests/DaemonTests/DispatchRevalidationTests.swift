@@ -150,6 +150,8 @@ struct DispatchRevalidationTests {
         #expect(tooLong.code == .inputTooLong && tooLong.code.rawValue == -32031)
         #expect(tooLong.data?["tokens"]?.intValue == 2100 && tooLong.data?["capacity"]?.intValue == 2048)
         #expect(RPCErrorCode.catalogueChanged.rawValue == -32032)
+        // A forced tool the input cannot ground is the request's fault, not an internal error.
+        #expect(AgentService.rpcError(.route(.decoding(.ungrounded)), loaded: []).code == .invalidParams)
         let codes = RPCErrorCode.allCases.map(\.rawValue)
         #expect(Set(codes).count == codes.count)
     }

@@ -43,6 +43,18 @@ struct GroundedRoutingTests {
         #expect(!Self.needOrder.contains(routed.call.toolName), "\(input) → \(routed.raw)")
     }
 
+    @Test("a forced tool whose grounded argument the request lacks is refused before decoding")
+    func forcedToolUngrounded() throws {
+        let pipeline = try Self.pipeline()
+        let outcome = Result { () throws(RouteError) in
+            try pipeline.route(RouteRequest(catalogue: "support", input: "Where is my parcel?", toolChoice: .tool("track_order")))
+        }
+        guard case .failure(.decoding(.ungrounded)) = outcome else {
+            Issue.record("expected ungrounded, got \(outcome)")
+            return
+        }
+    }
+
     @Test("with the order id in the request, the call copies it")
     func orderIDIsCopied() throws {
         let pipeline = try Self.pipeline()
