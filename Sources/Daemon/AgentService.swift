@@ -214,7 +214,7 @@ public final class AgentService: Sendable {
                                      ("timings", Self.timingsJSON(result.timings))]))
         }
         let current = loadedCatalogue(for: params)
-        if let problem = Self.invalidAtDispatch(result.call, current: current) { return .failure(problem) }
+        if let problem = Self.invalidAtDispatch(result.call, request: params.input, current: current) { return .failure(problem) }
         guard let handlers, case .tool(let tool, let arguments) = result.call, let catalogue = current?.name else {
             return .failure(RPCError(.noHandler, "no handler is registered for tool '\(result.call.toolName)'",
                                      data: .object([("call", result.call.json)])))
@@ -254,14 +254,15 @@ public final class AgentService: Sendable {
     }
 
     /// The `catalogueChanged` error when `call` cannot be dispatched under `current` (the catalogue its
-    /// request names, as served now): the catalogue or the tool is gone, or the arguments fail its schema.
-    static func invalidAtDispatch(_ call: ToolCall, current: (name: String, catalogue: ToolCatalogue)?) -> RPCError? {
+    /// request names, as served now): the catalogue or the tool is gone, or the arguments fail its schema
+    /// (`x-from-input` values checked against `request`, the text the call was routed from).
+    static func invalidAtDispatch(_ call: ToolCall, request: String, current: (name: String, catalogue: ToolCatalogue)?) -> RPCError? {
         let issues: [String]
         if let current {
             if current.catalogue.tool(named: call.toolName) == nil {
                 issues = ["tool '\(call.toolName)' is no longer in catalogue '\(current.name)'"]
             } else {
-                issues = current.catalogue.validate(call).map { "\($0.instancePointer): \($0.message)" }
+                issues = current.catalogue.validate(call, origin: .request(request)).map { "\($0.instancePointer): \($0.message)" }
             }
         } else {
             issues = ["the request's catalogue is no longer loaded"]
@@ -348,6 +349,8 @@ public final class AgentService: Sendable {
             case .unknownTool: return .invalidParams(field: "tool_choice", "\(error)")
             case .grammar: return RPCError(.internalError, "\(error)")
             case .invalidCall(let raw, let problems): return .invalidCall(raw: raw, issues: problems)
+            // A forced tool whose grounded argument the input lacks: the request, not the daemon, is at fault.
+            case .decoding(.ungrounded): return .invalidParams(field: "input", "\(error)")
             case .decoding: return RPCError(.internalError, "\(error)")
             }
         }

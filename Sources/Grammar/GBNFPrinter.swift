@@ -1,7 +1,8 @@
 // Canonical GBNF text for a grammar: one rule per line, in rule order, with the fewest
 // parentheses that read back to the same IR.
 //
-// `GBNF.parse(GBNF.print(g)) == g.normalized` for every grammar whose rule names are valid GBNF
+// `GBNF.parse(GBNF.print(g)) == g.normalized` (up to `groundedRules`, which GBNF has no syntax for and
+// the printer writes as comments) for every grammar whose rule names are valid GBNF
 // names, whose repeats are valid and whose root is `root` (or is passed to `parse`); for any
 // grammar `parse` produced, `normalized` changes nothing.
 
@@ -12,6 +13,8 @@ public enum GBNF {
     public static func print(_ grammar: Grammar) -> String {
         var output = ""
         for rule in grammar.rules {
+            // GBNF cannot say it: a comment tells the reader (the parser drops it, and with it the mark).
+            if grammar.groundedRules.contains(rule.name) { output += "# x-from-input: a span of the request's text\n" }
             output += rule.name + " ::= " + alternatives(rule.body.normalized) + "\n"
         }
         return output
@@ -155,6 +158,6 @@ extension GrammarExpr {
 extension Grammar {
     /// This grammar with every rule body `normalized`.
     public var normalized: Grammar {
-        Grammar(rules: rules.map { GrammarRule(name: $0.name, body: $0.body.normalized) }, root: root)
+        Grammar(rules: rules.map { GrammarRule(name: $0.name, body: $0.body.normalized) }, root: root, groundedRules: groundedRules)
     }
 }

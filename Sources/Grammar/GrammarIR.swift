@@ -8,11 +8,18 @@ public struct Grammar: Sendable, Equatable {
     public var rules: [GrammarRule]
     /// Name of the start rule (GBNF's convention is `root`).
     public var root: String
+    /// Rules whose matched text must also be a verbatim span of the request being answered (the
+    /// JSON Schema compiler's `x-from-input` strings: the body between the quotes). The grammar
+    /// alone cannot say this, because the request differs per call: the token matcher enforces it
+    /// when it is given the request's text. Empty for every grammar that does not use the keyword,
+    /// and GBNF has no syntax for it (a printed grammar drops the mark).
+    public var groundedRules: Set<String>
 
-    /// A grammar of `rules` starting at `root`.
-    public init(rules: [GrammarRule], root: String = "root") {
+    /// A grammar of `rules` starting at `root`, with `groundedRules` marked as request spans.
+    public init(rules: [GrammarRule], root: String = "root", groundedRules: Set<String> = []) {
         self.rules = rules
         self.root = root
+        self.groundedRules = groundedRules
     }
 
     /// The rule named `name`, if any.

@@ -28,6 +28,9 @@ public enum ConstrainedDecodingError: Error, Equatable, CustomStringConvertible 
     case noAllowedToken(after: String)
     /// The caller's stop check (deadline passed, client gone) ended decoding early.
     case stopped
+    /// No output of the grammar has its `x-from-input` values in the request: every answer it allows
+    /// (a forced tool, say) needs a value the request does not contain.
+    case ungrounded
 
     public var description: String {
         switch self {
@@ -37,6 +40,7 @@ public enum ConstrainedDecodingError: Error, Equatable, CustomStringConvertible 
         case .budgetExhausted(let n, let partial): return "token budget of \(n) ran out before the output was complete (so far: \(partial.debugDescription))"
         case .noAllowedToken(let after): return "no token can continue the output after \(after.debugDescription)"
         case .stopped: return "decoding was stopped (deadline passed or request cancelled)"
+        case .ungrounded: return "every answer the grammar allows needs an x-from-input value that the request does not contain"
         }
     }
 }
@@ -100,12 +104,17 @@ public final class ConstrainedDecoder {
 
     /// Evaluates `prompt` at the cache's position and decodes under `grammar` until the output is
     /// complete (the grammar accepts and nothing can follow, or the model chose an end token there).
-    public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache) throws(ConstrainedDecodingError) -> ConstrainedResult {
+    /// `request` is this request's text as an automaton: the grammar's `x-from-input` strings can then
+    /// only be spans of it. It is passed per call, never kept: the decoder serves every request.
+    public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache,
+                       request: RequestSpans? = nil) throws(ConstrainedDecodingError) -> ConstrainedResult {
         guard grammar.minimumLength <= maxTokens else {
             throw .budgetTooSmall(budget: maxTokens, shortestOutputBytes: grammar.minimumLength)
         }
         var result = ConstrainedResult()
-        let matcher = GrammarMatcher(grammar: grammar)
+        let matcher = GrammarMatcher(grammar: grammar, spans: request)
+        // Known before the first token: say so rather than fail later with no allowed token.
+        if request != nil && matcher.state.isDead { throw .ungrounded }
         var bytes: [UInt8] = []
         let vocabularySize = transformer.model.config.vocabularySize
         // Bytes the grammar forces before the model chooses anything (`{"tool":"`) are tokenised now and

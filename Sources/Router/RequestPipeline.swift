@@ -238,7 +238,9 @@ public final class RequestPipeline {
         }
         let budget = min(maxTokens, cache.capacity - total - 1)
         let decoded: ConstrainedResult
-        do { decoded = try decoder.decode(prompt: Array(rest), grammar: grammar, maxTokens: budget, cache: cache) } catch {
+        // The request's own text, for the `x-from-input` spans of this grammar (and of nothing else).
+        let spans = grammar.hasRequestSpans ? RequestSpans(input) : nil
+        do { decoded = try decoder.decode(prompt: Array(rest), grammar: grammar, maxTokens: budget, cache: cache, request: spans) } catch {
             // The context, not `maxTokens`, cut the budget: the input left no room for the answer.
             switch error {
             case .budgetTooSmall where budget < maxTokens, .budgetExhausted where budget < maxTokens: throw .inputTooLong(tokens: total, capacity: cache.capacity)
@@ -250,7 +252,7 @@ public final class RequestPipeline {
         do { call = try ToolCall(parsing: decoded.text, catalogue: prepared.catalogue) } catch {
             throw .invalidCall(raw: decoded.text, problems: ["\(error)"])
         }
-        let issues = prepared.catalogue.validate(call)
+        let issues = prepared.catalogue.validate(call, origin: .request(input))
         guard issues.isEmpty else {
             throw .invalidCall(raw: decoded.text, problems: issues.map { "\($0.instancePointer): \($0.message)" })
         }

@@ -24,7 +24,11 @@ extension Compiler {
     ]
 
     /// Keywords handled before the type is looked at.
-    static let generalKeywords: Set<String> = ["type", "enum", "const", "$ref", "allOf", "anyOf", "oneOf"]
+    static let generalKeywords: Set<String> = ["type", "enum", "const", "$ref", "allOf", "anyOf", "oneOf", fromInputKeyword]
+
+    /// The one extension keyword: `"x-from-input": true` on a string schema makes its value a verbatim
+    /// span of the request (see `Grammar.groundedRules`).
+    static let fromInputKeyword = "x-from-input"
 
     /// Every keyword the compiler understands.
     static let knownKeywords: Set<String> = annotationKeywords.union(generalKeywords)
@@ -50,6 +54,7 @@ extension Compiler {
             throw .unsupportedKeyword(keyword: member.key, pointer: JSONPointer.appending(pointer, member.key))
         }
         let assertions = members.filter { !Self.annotationKeywords.contains($0.key) }
+        try checkFromInput(schema, at: pointer)
 
         if let ref = schema["$ref"] {
             let siblings = assertions.filter { $0.key != "$ref" }
@@ -89,6 +94,23 @@ extension Compiler {
         return alternatives.count == 1 ? alternatives[0] : .choice(alternatives)
     }
 
+    /// `x-from-input` must be a boolean on a plain string schema (`"type": "string"`, optionally with
+    /// lengths, `pattern` or `format`): a span of the request is a string, and an enum or a combinator
+    /// beside it would make "which text must be grounded" ambiguous.
+    private func checkFromInput(_ schema: JSONValue, at pointer: String) throws(SchemaCompileError) {
+        guard let flag = schema[Self.fromInputKeyword] else { return }
+        let flagPointer = JSONPointer.appending(pointer, Self.fromInputKeyword)
+        guard case .bool = flag else {
+            throw .invalidSchema(pointer: flagPointer, reason: "\(Self.fromInputKeyword) must be true or false")
+        }
+        guard schema["type"]?.stringValue == InstanceType.string.rawValue else {
+            throw .invalidSchema(pointer: flagPointer, reason: "\(Self.fromInputKeyword) is allowed only on a schema with \"type\": \"string\"")
+        }
+        for keyword in ["enum", "const", "$ref", "allOf", "anyOf", "oneOf"] where schema[keyword] != nil {
+            throw .invalidSchema(pointer: flagPointer, reason: "\(Self.fromInputKeyword) cannot be combined with \(keyword)")
+        }
+    }
+
     /// The grammar of `schema` restricted to one instance type.
     private mutating func compileTyped(_ type: InstanceType, _ schema: JSONValue, at pointer: String, name: String) throws(SchemaCompileError) -> GrammarExpr {
         switch type {
@@ -96,7 +118,7 @@ extension Compiler {
         case .boolean: return .choice([.literal("true"), .literal("false")])
         case .integer: return try compileNumber(schema, integer: true, at: pointer)
         case .number: return try compileNumber(schema, integer: false, at: pointer)
-        case .string: return try compileString(schema, at: pointer)
+        case .string: return try compileString(schema, at: pointer, name: name)
         case .array: return try compileArray(schema, at: pointer, name: name)
         case .object: return try compileObject(schema, at: pointer, name: name)
         }

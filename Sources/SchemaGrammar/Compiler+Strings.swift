@@ -11,7 +11,8 @@ import JSON
 
 extension Compiler {
     /// The grammar of the strings `schema` admits, quotes included.
-    mutating func compileString(_ schema: JSONValue, at pointer: String) throws(SchemaCompileError) -> GrammarExpr {
+    /// `name` is the rule being built (a grounded string's text rule is named after it).
+    mutating func compileString(_ schema: JSONValue, at pointer: String, name: String) throws(SchemaCompileError) -> GrammarExpr {
         let minLength = try length(schema, "minLength", at: pointer)
         let maxLength = try length(schema, "maxLength", at: pointer)
         let low = minLength ?? 0
@@ -42,9 +43,12 @@ extension Compiler {
             regex = nil
         }
 
+        let grounded = schema[Self.fromInputKeyword] == .bool(true)
         guard let regex else {
+            let body = GrammarExpr.repeat(.ruleRef(JSONPrimitives.char), min: low, max: high)
+            if grounded { return groundedString(body, at: pointer, name: name) }
             if low == 0 && high == JSONPrimitives.stringMaxLength { return .ruleRef(JSONPrimitives.string) }
-            return .sequence([.literal("\""), .repeat(.ruleRef(JSONPrimitives.char), min: low, max: high), .literal("\"")])
+            return .sequence([.literal("\""), body, .literal("\"")])
         }
         let compiled: CompiledPattern
         do {
@@ -58,7 +62,16 @@ extension Compiler {
         if minLength != nil && compiled.minLength < low {
             throw .unsupportedKeyword(keyword: "minLength", pointer: JSONPointer.appending(pointer, "minLength"))
         }
+        if grounded { return groundedString(simplified(compiled.body), at: pointer, name: name) }
         return simplified(.sequence([.literal("\""), compiled.body, .literal("\"")]))
+    }
+
+    /// A string whose text between the quotes is its own rule, marked grounded: the matcher knows the
+    /// span starts when that rule is entered and ends when it returns (the quotes stay outside).
+    private mutating func groundedString(_ body: GrammarExpr, at pointer: String, name: String) -> GrammarExpr {
+        let span = namedRule(name + "-text", at: pointer, body: body)
+        if case .ruleRef(let name) = span { groundedNames.insert(name) }
+        return .sequence([.literal("\""), span, .literal("\"")])
     }
 
     /// Largest count a grammar repetition gets (GBNF's own limit): larger maxima are lowered

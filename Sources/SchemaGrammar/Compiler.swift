@@ -22,6 +22,8 @@ struct Compiler {
     /// inline themselves without end, such as `anyOf` beside a `$ref` back to the same schema, and
     /// against `$ref` chains thousands of links long); bounded by the shared `NestingLimit.depth`.
     var nesting = 0
+    /// Rules holding the text of `x-from-input` strings.
+    var groundedNames: Set<String> = []
 
     init(root: JSONValue, options: SchemaCompilerOptions) {
         self.document = root
@@ -41,7 +43,7 @@ struct Compiler {
         let reachable = Self.reachableNames(from: "root", in: all)
         let rules = all.filter { reachable.contains($0.name) }
         try checkFiniteCompletion(rules)
-        return Grammar(rules: rules, root: "root")
+        return Grammar(rules: rules, root: "root", groundedRules: groundedNames.intersection(reachable))
     }
 
     /// Compiles `schema` into its own rule named after `hint`, and returns a reference to it.

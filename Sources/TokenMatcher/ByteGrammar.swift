@@ -57,6 +57,8 @@ public struct ByteGrammar: Sendable {
     let restCost: [Int]
     /// Token-mask entries computed so far, shared by every matcher (and copy) of this grammar.
     let maskCache = MaskCache()
+    /// The request spans (`Grammar.groundedRules`), empty for almost every grammar.
+    let spans: SpanLayout
 
     /// "Cannot terminate": large enough to lose every comparison, small enough not to overflow a sum.
     static let unreachable = Int.max / 4
@@ -135,6 +137,8 @@ public struct ByteGrammar: Sendable {
         self.ruleNames = builder.names
         self.root = root
         (ruleCost, restCost) = Self.costs(elements: elements, alternatives: starts)
+        let groundedIDs = grammar.groundedRules.compactMap { builder.ids[$0] }.sorted()
+        spans = groundedIDs.isEmpty ? SpanLayout() : SpanLayout(rules: groundedIDs, elements: elements, alternatives: starts)
         if let rule = Self.leftRecursiveRule(elements: elements, alternatives: starts) {
             throw .leftRecursion(builder.names[Int(rule)])
         }
@@ -144,6 +148,9 @@ public struct ByteGrammar: Sendable {
             }
         }
     }
+
+    /// True when the grammar has `x-from-input` spans (matchers then want the request's text).
+    public var hasRequestSpans: Bool { spans.count > 0 }
 
     /// Number of rules, helper rules included.
     public var ruleCount: Int { alternatives.count }

@@ -61,9 +61,32 @@ public final class GrammarMatcher {
     /// State id after each accepted chunk; the last is the current state.
     private(set) var history: [Int32] = []
 
-    /// A matcher at the start of `grammar`.
-    public init(grammar: ByteGrammar) {
+    /// The request whose substrings the grammar's `x-from-input` spans must be (nil: the grammar alone decides).
+    public let spans: RequestSpans?
+    /// The grammar's spans that no substring of the request fits, as a bitset over span indices.
+    var infeasible: [UInt64] = []
+    /// True when `infeasible` has any bit set.
+    var anyInfeasible = false
+    /// True while classifying cut stacks for the grammar's shared mask cache: the request must not
+    /// influence what is stored there, so entering a span counts as reaching the context.
+    var simulating = false
+    /// Completion costs of stacks inside a span (they depend on the request), by stack node.
+    var spanCostMemo: [Int32: Int] = [:]
+
+    /// A matcher at the start of `grammar`. With `spans` (built from the request's text), every
+    /// `x-from-input` span only admits substrings of that text; without, spans are plain strings.
+    public convenience init(grammar: ByteGrammar, spans: RequestSpans? = nil) {
+        self.init(grammar: grammar, spans: spans, probing: false)
+    }
+
+    /// `probing`: a throwaway matcher that finds which spans the request can fill (see `infeasibleSpans`).
+    init(grammar: ByteGrammar, spans: RequestSpans?, probing: Bool) {
         self.grammar = grammar
+        self.spans = spans
+        if !probing, grammar.spans.count > 0, let spans {
+            infeasible = GrammarMatcher(grammar: grammar, spans: spans, probing: true).infeasibleSpans()
+            anyInfeasible = infeasible.contains { $0 != 0 }
+        }
         reset()
     }
 
@@ -74,11 +97,13 @@ public final class GrammarMatcher {
         stateIDs = [:]
         flags = []
         transitions = []
+        spanCostMemo = [:]
         var ready: [Int32] = []
         var accepting = false, context = false
         for start in grammar.alternatives[Int(grammar.root)] {
             expand(arena.node(start, -1), into: &ready, accepting: &accepting, context: &context)
         }
+        if grammar.spans.count > 0 { dropDoomed(&ready, context: &context) }
         history = [intern(MatcherState(ready: Self.sortedUnique(ready), accepting: accepting))]
     }
 
@@ -140,11 +165,19 @@ public final class GrammarMatcher {
     func advance(_ state: MatcherState, _ byte: UInt8) -> MatcherState {
         var ready: [Int32] = []
         var accepting = false, context = false
+        let tracking = spans != nil && grammar.spans.count > 0
         for node in state.ready {
             let p = Int(arena.position[Int(node)])
             guard case .range(let lo, let hi) = grammar.elements[p], lo <= byte, byte <= hi else { continue }
-            expand(arena.node(Int32(p + 1), arena.parent[Int(node)]), into: &ready, accepting: &accepting, context: &context)
+            var parent = arena.parent[Int(node)]
+            if tracking {
+                // Inside a span the byte must also continue a substring of the request.
+                guard let stepped = spanStep(below: parent, byte) else { continue }
+                parent = stepped
+            }
+            expand(arena.node(Int32(p + 1), parent), into: &ready, accepting: &accepting, context: &context)
         }
+        if grammar.spans.count > 0 { dropDoomed(&ready, context: &context) }
         return MatcherState(ready: Self.sortedUnique(ready), accepting: accepting, context: context)
     }
 
@@ -163,6 +196,10 @@ public final class GrammarMatcher {
         case .end:
             expand(arena.parent[Int(node)], into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
         case .rule(let r):
+            if grammar.spans.count > 0, grammar.spans.span(ofRule: r) >= 0,
+               expandSpan(node, rule: r, into: &ready, accepting: &accepting, context: &context, depth: depth) {
+                return
+            }
             let returnNode = arena.node(p + 1, arena.parent[Int(node)])
             for start in grammar.alternatives[Int(r)] {
                 expand(arena.node(start, returnNode), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
@@ -203,7 +240,11 @@ public final class GrammarMatcher {
     public func completionCost(_ state: MatcherState) -> Int {
         if state.accepting { return 0 }
         var best = ByteGrammar.unreachable
-        for node in state.ready { best = min(best, stackCost(node)) }
+        let tracking = spans != nil && grammar.spans.count > 0
+        for node in state.ready {
+            // A stack inside a span may have no way out of it that the request allows: its cost is the search's.
+            best = min(best, tracking && marker(of: node) >= 0 ? spanCost(node) : stackCost(node))
+        }
         return best
     }
 
@@ -215,7 +256,7 @@ public final class GrammarMatcher {
 
     /// Σ over the stack's frames of the bytes left in each frame's alternative (a loop frame still
     /// owes its missing iterations).
-    private func stackCost(_ node: Int32) -> Int {
+    func stackCost(_ node: Int32) -> Int {
         var total = 0
         var n = node
         while n >= 0 {
@@ -243,8 +284,9 @@ public final class GrammarMatcher {
         var out: [UInt8] = []
         var s = currentID
         while out.count < limit, s >= 0, !states[Int(s)].accepting, let byte = singleByte(states[Int(s)]) {
-            out.append(byte)
+            // The grammar's only byte may still be one the request refuses (inside a span).
             s = next(s, byte)
+            if s >= 0 { out.append(byte) }
         }
         return out
     }
@@ -260,7 +302,7 @@ public final class GrammarMatcher {
         return only
     }
 
-    private static func sortedUnique(_ nodes: [Int32]) -> [Int32] {
+    static func sortedUnique(_ nodes: [Int32]) -> [Int32] {
         if nodes.count < 2 { return nodes }
         var sorted = nodes
         sorted.sort()

@@ -105,7 +105,14 @@ extension GrammarMatcher {
         if mask.count != vocabulary.count { mask = TokenMask(count: vocabulary.count) } else { mask.removeAll() }
         let current = state
         if current.accepting { for id in vocabulary.endOfGeneration where id < mask.count { mask.insert(id) } }
+        let tracking = spans != nil && grammar.spans.count > 0
         for node in current.ready {
+            if tracking && marker(of: node) >= 0 {
+                // Inside a request span the answer depends on the request: walk the trie with the real
+                // stack (the automaton prunes it to a few paths) and leave the shared cache alone.
+                markPruned(vocabulary, node: 0, state: intern(MatcherState(ready: [node], accepting: false)), mask: &mask)
+                continue
+            }
             let (key, boundary) = shapeKey(node, cap: Int32(vocabulary.maxTokenLength + 1))
             let entry = grammar.maskCache.entry(vocabulary: vocabulary.id, key: key)
                 ?? computeEntry(node, boundary: boundary, key: key, vocabulary: vocabulary)
@@ -114,7 +121,9 @@ extension GrammarMatcher {
             let single = intern(MatcherState(ready: [node], accepting: false))
             for (root, prefix) in entry.contextual {
                 let s = run(single, prefix)
-                if s >= 0 { markSubtree(vocabulary, node: root, state: s, mask: &mask) }
+                guard s >= 0 else { continue }
+                // With a request, these subtrees often enter a span: prune them by what the request allows.
+                if tracking { markPruned(vocabulary, node: root, state: s, mask: &mask) } else { markSubtree(vocabulary, node: root, state: s, mask: &mask) }
             }
         }
     }
@@ -167,6 +176,9 @@ extension GrammarMatcher {
         var accepted = TokenMask(count: vocabulary.count)
         var contextual: [(node: Int32, prefix: [UInt8])] = []
         var path: [UInt8] = []
+        let wasSimulating = simulating
+        simulating = true
+        defer { simulating = wasSimulating }
         classify(vocabulary, trieNode: 0, state: start, touched: false, path: &path, accepted: &accepted, contextual: &contextual)
         let entry = MaskEntry(accepted: accepted, contextual: contextual)
         grammar.maskCache.store(entry, vocabulary: vocabulary.id, key: key)
@@ -236,6 +248,9 @@ extension GrammarMatcher {
 
     fileprivate func warmLoops(_ vocabulary: TokenVocabulary) -> Int {
         let cap = vocabulary.maxTokenLength + 1
+        let wasSimulating = simulating
+        simulating = true
+        defer { simulating = wasSimulating }
         var computed = 0
         for (p, element) in grammar.elements.enumerated() {
             guard case .loop(_, let min, let max) = element else { continue }

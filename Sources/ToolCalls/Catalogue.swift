@@ -88,9 +88,10 @@ public struct ToolCatalogue: Sendable {
     public var names: [String] { tools.map(\.name) }
 
     /// Checks a call against the catalogue: the arguments of a tool call against that tool's
-    /// `parameters` schema (instance pointers are relative to the arguments object). A refusal
-    /// has nothing to check; a call of a tool the catalogue lacks is one issue.
-    public func validate(_ call: ToolCall) -> [ValidationIssue] {
+    /// `parameters` schema (instance pointers are relative to the arguments object), its
+    /// `x-from-input` values against `origin`'s request. A refusal has nothing to check; a call of a
+    /// tool the catalogue lacks is one issue.
+    public func validate(_ call: ToolCall, origin: CallOrigin) -> [ValidationIssue] {
         switch call {
         case .noTool:
             return []
@@ -98,7 +99,7 @@ public struct ToolCatalogue: Sendable {
             guard let validator = validators[name] else {
                 return [ValidationIssue(instancePointer: "", schemaPointer: "", message: "unknown tool \(JSONWriter.quoted(name))")]
             }
-            return validator.validate(arguments)
+            return validator.validate(arguments, origin: origin)
         }
     }
 

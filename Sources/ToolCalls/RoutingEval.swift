@@ -43,7 +43,8 @@ public struct GoldRow: Sendable, Equatable {
         }
         guard let arguments = target["arguments"], case .object = arguments else { throw GoldRowError("target \(tool) needs an \"arguments\" object") }
         guard catalogue.tool(named: tool) != nil else { throw GoldRowError("target tool \(tool) is not in the catalogue") }
-        let issues = catalogue.validate(.tool(name: tool, arguments: arguments))
+        // A gold call answers its prompt: its x-from-input values must be spans of it, as the router's must.
+        let issues = catalogue.validate(.tool(name: tool, arguments: arguments), origin: .request(prompt))
         guard issues.isEmpty else {
             throw GoldRowError("target fails its schema: " + issues.map { "\($0.instancePointer): \($0.message)" }.joined(separator: "; "))
         }

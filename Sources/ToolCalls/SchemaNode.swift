@@ -35,6 +35,8 @@ struct SchemaNode: Sendable {
     var maxLength: Int?
     var pattern: PatternMatcher?
     var format: StringFormat?
+    /// `x-from-input: true`: the string must occur in the request.
+    var fromInput = false
 
     var prefixItems: [Int] = []
     var items: Int?

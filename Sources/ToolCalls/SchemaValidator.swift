@@ -10,9 +10,22 @@
 
 import JSON
 
+/// Where a call came from, for the `x-from-input` check (its values must be spans of the request).
+public enum CallOrigin: Sendable, Equatable {
+    /// Decoded from this request: every `x-from-input` value must occur in it verbatim.
+    case request(String)
+    /// Not decoded from any request (a call written by hand: examples, tests, `render-prompt --call`):
+    /// there is no text to ground a value in, so `x-from-input` is not checked. The daemon never uses
+    /// this: its only calls are routed ones (`call` routes first), and it re-validates them against
+    /// their request at dispatch.
+    case unrequested
+}
+
 /// Validates JSON values against one JSON Schema (the subset listed in `ValidatorBuilder`).
 public struct SchemaValidator: Sendable {
     private let nodes: [SchemaNode]
+    /// The request of the value being checked (set on the copy one `validate(_:origin:)` call works on).
+    private var requestBytes: [UInt8]?
 
     /// Compiles `schema`. Throws when it uses a keyword or format the validator does not
     /// implement, has malformed keyword values, an unresolvable `$ref`, or a `$ref` loop that
@@ -24,7 +37,16 @@ public struct SchemaValidator: Sendable {
         nodes = builder.nodes
     }
 
-    /// Every way `value` fails the schema; empty when it is valid.
+    /// Every way `value` fails the schema, `x-from-input` values checked against `origin`'s request;
+    /// empty when it is valid.
+    public func validate(_ value: JSONValue, origin: CallOrigin) -> [ValidationIssue] {
+        var checker = self
+        if case .request(let text) = origin { checker.requestBytes = Array(text.utf8) }
+        return checker.validate(value)
+    }
+
+    /// Every way `value` fails the schema, without a request: `x-from-input` values are not checked
+    /// (the same as `origin: .unrequested`). Empty when it is valid.
     public func validate(_ value: JSONValue) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
         check(value, against: 0, at: "", depth: 0, into: &issues)
@@ -117,6 +139,20 @@ public struct SchemaValidator: Sendable {
         if let format = node.format, !FormatChecker.isValid(text, format: format) {
             issues.append(Self.issue(node, "format", instance, "\(JSONWriter.quoted(text)) is not a valid \(format.rawValue)"))
         }
+        if node.fromInput, let requestBytes, !Self.occurs(Array(text.utf8), in: requestBytes) {
+            issues.append(Self.issue(node, "x-from-input", instance, "\(JSONWriter.quoted(text)) not found in the request"))
+        }
+    }
+
+    /// True when `needle` is a run of `haystack`'s bytes (UTF-8 is self-synchronising, so a byte match
+    /// of valid UTF-8 is a match of whole characters). Requests are short: the plain search is enough.
+    static func occurs(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        guard needle.count <= haystack.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+        }
+        return false
     }
 
     private func checkArray(_ items: [JSONValue], _ node: SchemaNode, at instance: String, depth: Int,

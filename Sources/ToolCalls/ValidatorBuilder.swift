@@ -3,7 +3,7 @@
 // Supported: type, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum,
 // minLength, maxLength, pattern, format, items, prefixItems, minItems, maxItems, uniqueItems,
 // properties, required, additionalProperties, allOf, anyOf, oneOf, not, $ref, $defs,
-// definitions, plus the annotations title, description, default, examples, $schema, $id,
+// definitions, the extension x-from-input (on string schemas), plus the annotations title, description, default, examples, $schema, $id,
 // $comment. Anything else is an error: a validator that skipped a keyword would pass values
 // the schema forbids.
 //
@@ -49,6 +49,10 @@ struct ValidatorBuilder {
             for member in members {
                 try apply(member.key, member.value, to: &node, schemaPointer: pointer)
             }
+            if schema["x-from-input"] != nil, node.types != [.string] {
+                throw invalid("x-from-input", "allowed only on a schema with \"type\": \"string\"",
+                              JSONPointer.appending(pointer, "x-from-input"))
+            }
             return node
         default:
             throw .notASchema(found: schema.kindDescription, pointer: pointer)
@@ -75,6 +79,10 @@ struct ValidatorBuilder {
             guard case .string(let name) = value else { throw invalid(keyword, "expected a string", pointer) }
             guard let format = StringFormat(rawValue: name) else { throw .unsupportedFormat(name, pointer: pointer) }
             node.format = format
+        case "x-from-input":
+            // The one extension keyword (see README): only a boolean, only beside "type": "string".
+            guard case .bool(let flag) = value else { throw invalid(keyword, "expected true or false", pointer) }
+            node.fromInput = flag
         case "items":
             if case .array = value {
                 // Drafts 4–7 tuple form: the same meaning as prefixItems.

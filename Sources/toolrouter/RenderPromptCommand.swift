@@ -95,7 +95,8 @@ struct RenderPromptCommand: ParsableCommand {
         do { call = try ToolCall(json: target, catalogue: catalogue).inSchemaOrder(catalogue: catalogue) } catch {
             throw CLIError("\(location): target: \(error)")
         }
-        let issues = catalogue.validate(call)
+        // The target answers the prompt: its x-from-input values must be spans of it.
+        let issues = catalogue.validate(call, origin: .request(prompt))
         guard issues.isEmpty else {
             throw CLIError("\(location): target fails its schema: " + issues.map { "\($0.instancePointer): \($0.message)" }.joined(separator: "; "))
         }

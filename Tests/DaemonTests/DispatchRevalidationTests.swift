@@ -132,6 +132,16 @@ struct DispatchRevalidationTests {
         await server.close()
     }
 
+    @Test("dispatch re-checks x-from-input against the request the call was routed from")
+    func groundedAtDispatch() throws {
+        let grounded = try Self.catalogue(level: #"{"type": "string", "x-from-input": true}"#)
+        let call = ToolCall.tool(name: "set_level", arguments: .object([("level", .string("high"))]))
+        #expect(AgentService.invalidAtDispatch(call, request: "Set the level to high.", current: ("levels", grounded)) == nil)
+        let refused = try #require(AgentService.invalidAtDispatch(call, request: "Set the level to 5.", current: ("levels", grounded)))
+        #expect(refused.code == .catalogueChanged)
+        #expect(refused.data?["issues"]?.arrayValue?.first?.stringValue == #"/level: "high" not found in the request"#, "\(refused)")
+    }
+
     @Test("cancelled and too-long requests have their own codes, distinct from internal error")
     func errorCodes() {
         let cancelled = AgentService.rpcError(.cancelled, loaded: [])
@@ -140,6 +150,8 @@ struct DispatchRevalidationTests {
         #expect(tooLong.code == .inputTooLong && tooLong.code.rawValue == -32031)
         #expect(tooLong.data?["tokens"]?.intValue == 2100 && tooLong.data?["capacity"]?.intValue == 2048)
         #expect(RPCErrorCode.catalogueChanged.rawValue == -32032)
+        // A forced tool the input cannot ground is the request's fault, not an internal error.
+        #expect(AgentService.rpcError(.route(.decoding(.ungrounded)), loaded: []).code == .invalidParams)
         let codes = RPCErrorCode.allCases.map(\.rawValue)
         #expect(Set(codes).count == codes.count)
     }

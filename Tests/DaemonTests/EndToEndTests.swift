@@ -105,7 +105,7 @@ extension SocketSuites {
                 #expect(result["result"]?["tool"]?.stringValue == request.tool)
                 #expect(result["result"]?["arguments"] == call["arguments"])
                 let parsed = try ToolCall(json: call, catalogue: try #require(catalogues[request.catalogue]))
-                #expect(catalogues[request.catalogue]?.validate(parsed).isEmpty == true, "\(JSONWriter.compact(call))")
+                #expect(catalogues[request.catalogue]?.validate(parsed, origin: .request(request.input)).isEmpty == true, "\(JSONWriter.compact(call))")
                 let timings = try #require(result["timings"])
                 #expect((timings["dispatch_ms"]?.doubleValue ?? 0) > 0)
                 #expect((timings["generated_tokens"]?.intValue ?? 0) > 0)

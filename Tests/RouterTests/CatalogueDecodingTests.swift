@@ -32,9 +32,9 @@ struct CatalogueDecodingTests {
             let request = try #require(try JSONParser.parse(String(line))["prompt"]?.stringValue)
             let ids = tokenizer.encode(PromptRenderer.render(catalogue: catalogue, input: request, template: template), parseSpecial: true)
             let cache = KVCache(config: model.config, capacity: ids.count + 201)
-            let result = try decoder.decode(prompt: ids, grammar: grammar, maxTokens: 200, cache: cache)
+            let result = try decoder.decode(prompt: ids, grammar: grammar, maxTokens: 200, cache: cache, request: RequestSpans(request))
             let call = try ToolCall(parsing: result.text, catalogue: catalogue)
-            #expect(catalogue.validate(call).isEmpty, "\(request) → \(result.text)")
+            #expect(catalogue.validate(call, origin: .request(request)).isEmpty, "\(request) → \(result.text)")
             print("\(name): \(request) → \(call.canonicalJSON)")
         }
     }

@@ -82,7 +82,7 @@ struct RequestPipelineTests {
         for tool in try pipeline.catalogue(named: "devops").catalogue.tools.map(\.name) {
             let routed = try pipeline.route(RouteRequest(catalogue: "devops", input: greeting, toolChoice: .tool(tool)))
             #expect(routed.call.toolName == tool)
-            #expect(try pipeline.catalogue(named: "devops").catalogue.validate(routed.call).isEmpty)
+            #expect(try pipeline.catalogue(named: "devops").catalogue.validate(routed.call, origin: .request(greeting)).isEmpty)
         }
         do {
             _ = try pipeline.route(RouteRequest(catalogue: "devops", input: greeting, toolChoice: .tool("track_order")))

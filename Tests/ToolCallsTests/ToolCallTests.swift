@@ -128,12 +128,12 @@ import JSON
 
     @Test func catalogueValidatesCalls() throws {
         let catalogue = try ToolCatalogue(json: json(Self.catalogueText))
-        #expect(catalogue.validate(.tool(name: "move", arguments: try json(#"{"from":{"x":1,"y":2}}"#))).isEmpty)
-        #expect(catalogue.validate(.tool(name: "move", arguments: try json(#"{"from":{"x":1}}"#))) == [
+        #expect(catalogue.validate(.tool(name: "move", arguments: try json(#"{"from":{"x":1,"y":2}}"#)), origin: .unrequested).isEmpty)
+        #expect(catalogue.validate(.tool(name: "move", arguments: try json(#"{"from":{"x":1}}"#)), origin: .unrequested) == [
             ValidationIssue(instancePointer: "/from", schemaPointer: "/$defs/point/required", message: "missing required property \"y\""),
         ])
-        #expect(catalogue.validate(.noTool(reason: "anything")).isEmpty)
-        #expect(catalogue.validate(.tool(name: "ghost", arguments: .object([]))).map(\.message) == ["unknown tool \"ghost\""])
+        #expect(catalogue.validate(.noTool(reason: "anything"), origin: .unrequested).isEmpty)
+        #expect(catalogue.validate(.tool(name: "ghost", arguments: .object([])), origin: .unrequested).map(\.message) == ["unknown tool \"ghost\""])
     }
 
     @Test func unsupportedParameterKeywordsAreRejectedAtLoad() throws {
