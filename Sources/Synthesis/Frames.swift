@@ -10,7 +10,8 @@
 //
 // A *carrier* is the phrase that states an optional argument: the clause around its slot(s), from
 // the previous clause boundary (", ", "; ", " — ", ": ") to the next one, or a whole sentence when
-// the slot starts one. Mined from the examples of a tool, carriers balance optional arguments:
+// no clause boundary precedes the slot in its sentence. A clause that also holds another
+// argument's slot is no carrier (moving it would move that argument too). Mined from the examples of a tool, carriers balance optional arguments:
 // inserted into a frame that lacks the argument (before its final punctuation, or as a sentence of
 // its own) and cut from a frame that has it, so each optional argument is present exactly when its
 // slot is in the text, in about half the rows, whatever the examples' own ratio.
@@ -135,8 +136,9 @@ enum FrameEditing {
         var right = last + 1
         while right < text.count {
             let c = text[right]
-            if sentenceEnds.contains(c) || c == "," || c == ";" || c == ")" || matches(text, " — ", endingAt: right + 3) || matches(text, " - ", endingAt: right + 3) { break }
-            if let other = Frame.slotIndex(c), frame.slots[other].topProperty != property { right = last + 1; break }
+            if sentenceEnds.contains(c) || c == "," || c == ";" || c == ":" || c == ")" || matches(text, " — ", endingAt: right + 3) || matches(text, " - ", endingAt: right + 3) { break }
+            // Another argument's slot before any boundary: the phrase cannot be moved without it.
+            if let other = Frame.slotIndex(c), frame.slots[other].topProperty != property { return nil }
             right += 1
         }
         for i in left..<right { if let s = Frame.slotIndex(text[i]), frame.slots[s].topProperty != property { return nil } }
@@ -243,6 +245,7 @@ enum FrameEditing {
             if c == " ", out.isEmpty || out.last == " " { continue }
             if [",", ".", "!", "?", ";", ":"].contains(c), out.last == " " { out.removeLast() }
             if c == ",", let last = out.last, [",", ".", "!", "?", ";", ":"].contains(last) { continue }
+            if c == ":" || c == ";", out.last == "," { out.removeLast() }
             if [".", "!", "?"].contains(c), let last = out.last, [",", ";", ":"].contains(last) { out.removeLast() }
             out.append(c)
         }

@@ -60,7 +60,7 @@ enum GenericText {
         let words = SlotText.words(ofIdentifier: propertyName)
         let keyed: [(String, Set<String>)] = [
             ("email", ["email", "mail"]),
-            ("person", ["name", "person", "assignee", "assignees", "owner", "user", "username", "contact", "recipient", "attendee",
+            ("person", ["fullname", "person", "assignee", "assignees", "owner", "user", "username", "contact", "recipient", "attendee",
                         "attendees", "member", "customer", "author", "reviewer", "manager", "agent", "guest", "invitee",
                         "participant", "participants", "people", "who", "host"]),
             ("city", ["city", "town"]),

@@ -10,7 +10,8 @@ struct Material {
     let catalogue: ToolCatalogue
     var frames: [String: [Frame]] = [:]
     var pools: [String: ValuePool] = [:]
-    var carriers: [String: [Carrier]] = [:]             // key: tool \u{1} property
+    /// Carriers by tool and property (key: tool, U+0001, property).
+    var carriers: [String: [Carrier]] = [:]
     var optionalProperties: [String: [String]] = [:]
     var sentences: [String: [[Character]]] = [:]
     var cutVariants: [(frame: Frame, property: String)] = []
@@ -23,12 +24,11 @@ struct Material {
 
     init(catalogue: ToolCatalogue, examples: ExampleSet, random: inout SynthRandom) {
         self.catalogue = catalogue
-        var siblings: [String: [JSONValue]] = [:]   // string values by property name, in line order
-        var siblingOrder: [String] = []
+        // String values by property name (see `siblingKey`), in line order: refills for same-named properties.
+        var siblings: [String: [JSONValue]] = [:]
         for example in examples.examples {
             for leaf in example.leaves where leaf.value.stringValue != nil {
-                if siblings[leaf.propertyName] == nil { siblingOrder.append(leaf.propertyName) }
-                siblings[leaf.propertyName, default: []].append(leaf.value)
+                siblings[Self.siblingKey(leaf.propertyName), default: []].append(leaf.value)
             }
             baseReport.slots.append(.init(line: example.line, tool: example.call.toolName, found: example.analysis.slots.count,
                                           implied: example.analysis.implied.count,
@@ -52,7 +52,7 @@ struct Material {
                     guard pools[key] == nil else { continue }
                     let sameKey = (frames[tool.name] ?? []).flatMap { f in f.slots.filter { $0.poolKey == slot.poolKey }.map(\.original) }
                     pools[key] = ValuePool(schema: slot.schema, propertyName: slot.propertyName, exampleValues: sameKey,
-                                           siblingValues: siblings[slot.propertyName] ?? [], random: &random)
+                                           siblingValues: siblings[Self.siblingKey(slot.propertyName)] ?? [], random: &random)
                 }
                 for property in frame.presentProperties {
                     let leafCount = ArgumentLeaves.leaves(of: frame.arguments, schema: tool.parameters).filter { $0.topProperty == property }.count
@@ -67,6 +67,11 @@ struct Material {
         }
         poolLines = NoToolPool.lines(for: catalogue)
         baseReport.poolLinesKept = poolLines.count
+    }
+
+    /// Properties whose values may stand in for each other: the same name, singular or plural ("room", "rooms").
+    static func siblingKey(_ name: String) -> String {
+        name.count > 3 && name.hasSuffix("s") ? String(name.dropLast()) : name
     }
 
     /// Sentences of `text` with no placeholder and at least two words (never the whole text).

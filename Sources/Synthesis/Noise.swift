@@ -21,8 +21,10 @@ enum Noise {
         if random.chance(settings.context) {
             let own = !sentences.isEmpty && random.chance(0.5)
             let sentence = own ? (random.pick(sentences) ?? []) : Array(random.pick(GenericText.contexts) ?? "")
-            text = endSentence(text)
-            text = random.chance(0.5) ? sentence + [" "] + text : text + [" "] + sentence
+            if !sentence.isEmpty, !String(SlotText.lowered(text)).contains(String(SlotText.lowered(sentence))) {
+                text = endSentence(text)
+                text = random.chance(0.5) ? sentence + [" "] + text : text + [" "] + sentence
+            }
         }
         if random.chance(settings.opener), let opener = random.pick(GenericText.openers) {
             text = Array(opener) + lowerFirstIfJoined(text, opener: opener)

@@ -79,13 +79,16 @@ enum SlotFinder {
                                    claimed: [Range<Int>]) -> (spans: [Range<Int>], form: SurfaceForm)? {
         guard !value.isEmpty else { return nil }
         let isEnum = leaf.schema["enum"] != nil
+        // An enum whose other values have underscores writes them with spaces ("today" → "this week").
+        let spacedSiblings = isEnum && !value.contains("_") && (leaf.schema["enum"]?.arrayValue ?? []).contains { $0.stringValue?.contains("_") ?? false }
+        func form(_ caseForm: CaseForm) -> SurfaceForm { spacedSiblings ? .spacedEnum(separator: " ", caseForm) : .text(caseForm) }
         let spans = SlotText.occurrences(of: value, in: prompt, caseInsensitive: false).filter { free($0, claimed) }
-        if !spans.isEmpty { return (spans, .text(.asIs)) }
+        if !spans.isEmpty { return (spans, form(.asIs)) }
         if value.count >= 4 || isEnum {
             let loose = SlotText.occurrences(of: value, in: prompt, caseInsensitive: true).filter { free($0, claimed) }
             if let first = loose.first {
                 let written = String(prompt[first])
-                return (loose.filter { String(prompt[$0]) == written }, .text(CaseForm.relating(value, written) ?? .asIs))
+                return (loose.filter { String(prompt[$0]) == written }, form(CaseForm.relating(value, written) ?? .asIs))
             }
         }
         if isEnum, value.contains("_") {

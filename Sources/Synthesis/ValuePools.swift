@@ -47,7 +47,10 @@ struct ValuePool: Sendable {
                     let compound = GenericText.compound(random: &random)
                     if sampler.matches(compound) { generated.append(.string(compound)) }
                 }
-                for _ in 0..<12 { if let s = sampler.sample(using: &random) { generated.append(.string(s)) } }
+                // Automaton walks read like noise ("hwrp2"); they fill in only when few words fit the pattern.
+                if generated.count < 12 {
+                    for _ in 0..<12 { if let s = sampler.sample(using: &random) { generated.append(.string(s)) } }
+                }
             }
         }
         candidates = Self.unique(generated.filter(accepts))
@@ -105,7 +108,9 @@ struct ValuePool: Sendable {
         var options = Self.roundish.filter { $0 >= low && $0 <= high }
         if case .word = style { options = options.filter { $0 <= 20 } }
         var value: Double
-        if options.isEmpty || random.chance(0.25) {
+        let wordsOnly: Bool
+        if case .word = style { wordsOnly = true } else { wordsOnly = false }
+        if options.isEmpty || (!wordsOnly && random.chance(0.25)) {
             let span = min(high - low, 1000)
             value = (low + Double(random.below(Int(span) + 1))).rounded(.down)
             if value < low { value = low }
