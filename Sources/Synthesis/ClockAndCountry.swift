@@ -101,7 +101,8 @@ enum ClockText {
             default: return render(value, style: .twelve(suffixes: ["am", "pm"], spaced: false))
             }
             let twelve = spokenHour % 12 == 0 ? 12 : spokenHour % 12
-            let period = spokenHour < 12 ? " in the morning" : spokenHour < 18 ? " in the afternoon" : " in the evening"
+            // The period is that of the time itself: 11:45 is "quarter to twelve in the morning".
+            let period = hour < 12 ? " in the morning" : hour < 18 ? " in the afternoon" : " in the evening"
             return lead + (NumberText.word(for: twelve) ?? String(twelve)) + (minute == 0 ? " o'clock" : "") + period
         }
     }

@@ -1,0 +1,101 @@
+// The generator end to end on the made-up library catalogue: determinism, validity, grounding of
+// values in their prompts, optional-argument balance, the no_tool share and cut variants.
+
+import Foundation
+import JSON
+import Testing
+import ToolCalls
+@testable import Synthesis
+
+@Suite struct SynthesizerTests {
+    let catalogue: ToolCatalogue
+    let examples: ExampleSet
+    init() throws {
+        catalogue = try Library.catalogue()
+        examples = try Library.examples(catalogue)
+    }
+
+    func run(rows: Int = 1200, seed: UInt64 = 11, noTool: Double = 0.18) -> SynthesisResult {
+        Synthesizer(catalogue: catalogue, examples: examples, options: SynthesisOptions(rows: rows, seed: seed, noToolFraction: noTool)).run()
+    }
+
+    @Test func deterministicForASeed() {
+        let a = run(seed: 5), b = run(seed: 5), c = run(seed: 6)
+        #expect(a.jsonl == b.jsonl)
+        #expect(a.report == b.report)
+        #expect(a.jsonl != c.jsonl)
+    }
+
+    @Test func everyRowValidatesAndEveryToolIsCovered() {
+        let result = run()
+        #expect(result.rows.count == 1200)
+        #expect(result.report.shortfall == 0)
+        for row in result.rows { #expect(catalogue.validate(row.call).isEmpty, "\(row.call)") }
+        let tools = Set(result.rows.map(\.call.toolName))
+        #expect(tools == Set(catalogue.names + [ToolCatalogue.noToolName]))
+    }
+
+    /// Read back as examples, every generated tool row has each value stated in its prompt: nothing
+    /// invented, and an optional argument is present exactly when its slot is in the text.
+    @Test func everyValueIsStatedInItsPrompt() throws {
+        let result = run(rows: 800)
+        let text = result.rows.filter { $0.call.toolName != ToolCatalogue.noToolName }.map { JSONWriter.compact($0.json) }.joined(separator: "\n")
+        let reread = try ExampleSet.parse(text, path: "generated.jsonl", catalogue: catalogue)
+        let missing = reread.warnings.compactMap { warning -> String? in
+            if case .valueNotFound = warning { return warning.description } else { return nil }
+        }
+        #expect(missing.isEmpty, "\(missing.prefix(5))")
+    }
+
+    @Test func optionalArgumentsAreBalanced() {
+        let result = run(rows: 2000)
+        for property in [("book_room", "duration_minutes"), ("pay_fine", "discount_percent"), ("ship_book", "tags")] {
+            let presence = result.report.optionalPresence.first { $0.tool == property.0 && $0.property == property.1 }
+            let fraction = presence?.fraction ?? -1
+            #expect(fraction > 0.35 && fraction < 0.65, "\(property): \(fraction)")
+        }
+    }
+
+    @Test func noToolShareIsAsAsked() {
+        for share in [0.15, 0.18, 0.2] {
+            let result = run(rows: 1000, noTool: share)
+            let count = result.rows.filter { $0.call.toolName == ToolCatalogue.noToolName }.count
+            #expect(count == Int((1000 * share).rounded()))
+            let sources = Dictionary(uniqueKeysWithValues: result.report.noToolBySource.map { ($0.source, $0.rows) })
+            #expect((sources["examples"] ?? 0) > 0 && (sources["cut"] ?? 0) > 0 && (sources["pool"] ?? 0) > 0)
+        }
+    }
+
+    @Test func cutVariantsLackTheValue() throws {
+        let result = run(rows: 2000)
+        let cuts = result.rows.filter { $0.source == "no_tool:cut" }
+        #expect(cuts.count > 20)
+        let bookID = try #require(try? RegexLite.bookID())
+        for row in cuts {
+            guard case .noTool(let reason) = row.call else { Issue.record("cut row is a call"); continue }
+            #expect(reason.hasPrefix("missing "))
+            if reason == "missing book_id" { #expect(!bookID(row.prompt), "\(row.prompt)") }
+            if reason == "missing start_time" { #expect(ClockText.scan(Array(row.prompt)).isEmpty, "\(row.prompt)") }
+        }
+        #expect(cuts.contains { $0.call == .noTool(reason: "missing book_id") })
+    }
+
+    @Test func slotsAreNeverMisspelt() {
+        let result = run(rows: 1500)
+        for row in result.rows {
+            guard case .tool(_, let arguments) = row.call, let id = arguments["book_id"]?.stringValue else { continue }
+            #expect(row.prompt.contains(id))
+        }
+    }
+}
+
+/// "BK-" followed by digits, without Foundation's regex.
+enum RegexLite {
+    static func bookID() throws -> (String) -> Bool {
+        { text in
+            let chars = Array(text)
+            for i in chars.indices where i + 3 < chars.count && String(chars[i..<(i + 3)]) == "BK-" && chars[i + 3].isNumber { return true }
+            return false
+        }
+    }
+}
