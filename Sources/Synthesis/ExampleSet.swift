@@ -50,6 +50,17 @@ public struct ExampleSet: Sendable {
     /// no_tool examples advised at least.
     public static let advisedNoToolExamples = 3
 
+    /// The examples for which `isIncluded` holds (e.g. all but a held-out slice), with the warnings
+    /// about the lines kept and the file-level warnings unchanged.
+    public func filter(_ isIncluded: (Example) -> Bool) -> ExampleSet {
+        let kept = examples.filter(isIncluded)
+        let lines = Set(kept.map(\.line))
+        return ExampleSet(path: path, examples: kept, warnings: warnings.filter { warning in
+            if case .valueNotFound(_, let line, _, _) = warning { return lines.contains(line) }
+            return true
+        })
+    }
+
     /// Reads and checks `path` against `catalogue`.
     public static func load(path: String, catalogue: ToolCatalogue) throws(ExampleFileError) -> ExampleSet {
         let text: String

@@ -212,6 +212,7 @@ enum FrameEditing {
     }
 
     /// Attached words a cut takes along with a required argument's slot.
+    static let articles: Set<String> = ["the", "my", "our", "your", "a", "an", "this", "that"]
     static let attached: Set<String> = ["for", "order", "of", "to", "on", "in", "at", "from", "with", "about", "number", "id", "#", "no.", "nr"]
 
     /// `frame` with every slot of required `property` removed (with a directly attached word), or nil
@@ -220,13 +221,21 @@ enum FrameEditing {
         var text = frame.text
         for position in frame.positions(of: property).reversed() {
             var start = position
-            var k = start
-            if k > 0, text[k - 1] == "#" { k -= 1; start = k }
-            if k > 0, text[k - 1] == " " {
-                var w = k - 1
+            if start > 0, text[start - 1] == "#" { start -= 1 }
+            // Attached words: "for order {id}", "in the {room}" (an article goes only with its preposition).
+            func wordBefore(_ end: Int) -> (word: String, start: Int)? {
+                guard end > 0, text[end - 1] == " " else { return nil }
+                var w = end - 1
                 while w > 0, text[w - 1] != " ", Frame.slotIndex(text[w - 1]) == nil { w -= 1 }
-                let word = String(text[w..<(k - 1)]).lowercased()
-                if attached.contains(word) { start = w }
+                return (String(text[w..<(end - 1)]).lowercased(), w)
+            }
+            if let first = wordBefore(start) {
+                if attached.contains(first.word) {
+                    start = first.start
+                    if let second = wordBefore(start), attached.contains(second.word) { start = second.start }
+                } else if articles.contains(first.word), let second = wordBefore(first.start), attached.contains(second.word) {
+                    start = second.start
+                }
             }
             text.removeSubrange(start...position)
         }

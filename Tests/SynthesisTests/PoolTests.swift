@@ -69,3 +69,72 @@ import ToolCalls
         #expect(result.rows.filter { $0.call.toolName == ToolCatalogue.noToolName }.count == 108)
     }
 }
+
+@Suite struct ValuePoolTests {
+    func schema(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
+
+    @Test func stringPoolsUseSchemaExamplesAndKeepThePattern() throws {
+        var random = SynthRandom(seed: 9)
+        let pool = ValuePool(schema: try schema(#"{"type": "string", "pattern": "^[A-Z][a-z]+$", "examples": ["Nebula", "quasar"]}"#),
+                             propertyName: "codename", exampleValues: [.string("Comet")], siblingValues: [], random: &random)
+        let draws = (0..<300).compactMap { _ in pool.draw(for: .text(.asIs), random: &random)?.stringValue }
+        #expect(draws.count == 300)
+        #expect(draws.contains("Nebula") && draws.contains("Comet"))
+        #expect(!draws.contains("quasar"))   // fails the pattern
+        #expect(draws.allSatisfy { $0.first?.isUppercase ?? false })
+    }
+
+    @Test func numbersStayInRangeAndFitTheirForm() throws {
+        var random = SynthRandom(seed: 4)
+        let pool = ValuePool(schema: try schema(#"{"type": "integer", "minimum": 5, "maximum": 9}"#), propertyName: "copies",
+                             exampleValues: [], siblingValues: [], random: &random)
+        for _ in 0..<200 {
+            let value = try #require(pool.draw(for: .number(.word), random: &random)?.intValue)
+            #expect((5...9).contains(value))
+        }
+        let minutes = ValuePool(schema: try schema(#"{"type": "integer", "minimum": 1, "maximum": 1440}"#), propertyName: "since_minutes",
+                                exampleValues: [], siblingValues: [], random: &random)
+        let hours = SurfaceForm.duration(DurationStyle(unit: .hours, abbreviation: nil, spaced: true, count: .digits), schemaUnit: .minutes)
+        for _ in 0..<200 {
+            let value = try #require(minutes.draw(for: hours, random: &random)?.intValue)
+            #expect(value % 60 == 0 && value <= 1440)
+        }
+    }
+
+    @Test func genericPoolsByPropertyName() {
+        #expect(GenericText.poolWords(for: "assignee") == ["person"])
+        #expect(GenericText.poolWords(for: "contact_email") == ["email"])
+        #expect(GenericText.poolWords(for: "postalCode") == ["postal"])
+        #expect(GenericText.poolWords(for: "replicas").isEmpty)
+    }
+}
+
+@Suite struct FrameEditingTests {
+    func frameText(_ frame: Frame) -> String {
+        String(frame.text.map { c in Frame.slotIndex(c).map { _ in Character("@") } ?? c })
+    }
+
+    @Test func cutsTakeAttachedWordsAlong() throws {
+        let catalogue = try Library.catalogue()
+        let example = try Library.analyse(#"{"prompt": "Post two copies of BK-118 to FR, tagged gift.", "target": {"tool": "ship_book", "arguments": {"book_id": "BK-118", "country": "FR", "copies": 2, "tags": ["gift"]}}}"#, catalogue)
+        let frame = try #require(Frame(example: example))
+        #expect(frameText(frame) == "Post @ copies of @ to @, tagged @.")
+        #expect(try frameText(#require(FrameEditing.cutRequired("book_id", from: frame))) == "Post @ copies to @, tagged @.")
+        #expect(try frameText(#require(FrameEditing.cutRequired("country", from: frame))) == "Post @ copies of @, tagged @.")
+        let carrier = try #require(FrameEditing.carrier(of: "tags", in: frame))
+        #expect(String(carrier.text.map { Frame.slotIndex($0) == nil ? $0 : "@" }) == ", tagged @")
+        let cut = FrameEditing.cut(carrier, from: frame)
+        #expect(frameText(cut) == "Post @ copies of @ to @.")
+        #expect(cut.arguments["tags"] == nil)
+        let back = FrameEditing.insert(carrier, into: cut, atStart: false)
+        #expect(frameText(back) == "Post @ copies of @ to @, tagged @.")
+        #expect(back.arguments["tags"] == .array([.string("gift")]))
+    }
+
+    @Test func noCarrierWhenTheClauseHoldsAnotherArgument() throws {
+        let catalogue = try Library.catalogue()
+        let example = try Library.analyse(#"{"prompt": "Book the quiet room for 2 hours at 9am.", "target": {"tool": "book_room", "arguments": {"room": "quiet_room", "start_time": "09:00", "duration_minutes": 120}}}"#, catalogue)
+        let frame = try #require(Frame(example: example))
+        #expect(FrameEditing.carrier(of: "duration_minutes", in: frame) == nil)
+    }
+}
