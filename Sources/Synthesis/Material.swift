@@ -95,9 +95,19 @@ struct Material {
     // MARK: Rows
 
     mutating func toolRow(_ tool: String, options: SynthesisOptions, random: inout SynthRandom) -> SynthesisRow? {
-        guard var frame = random.pick(frames[tool] ?? []) else { return nil }
-        for property in optionalProperties[tool] ?? [] {
-            let want = random.chance(options.optionalPresence)
+        let wants = (optionalProperties[tool] ?? []).map { ($0, random.chance(options.optionalPresence)) }
+        // A frame whose wording implies an optional value (or states it in a clause shared with another
+        // argument) cannot lose it, and one may lack it with no carrier to add it: of a few frames drawn,
+        // take the first that can honour the most decisions, so such frames do not skew the balance.
+        var best: (frame: Frame, score: Int)?
+        for _ in 0..<6 {
+            guard let candidate = random.pick(frames[tool] ?? []) else { return nil }
+            let score = wants.filter { canHonour($0.1, property: $0.0, in: candidate) }.count
+            if score > (best?.score ?? -1) { best = (candidate, score) }
+            if score == wants.count { break }
+        }
+        guard var frame = best?.frame else { return nil }
+        for (property, want) in wants {
             let has = frame.arguments[property] != nil
             if has && !want, let carrier = FrameEditing.carrier(of: property, in: frame) {
                 frame = FrameEditing.cut(carrier, from: frame)
@@ -109,6 +119,13 @@ struct Material {
         guard let (prompt, arguments) = fill(frame, text: text, random: &random) else { return nil }
         let call = ToolCall.tool(name: tool, arguments: arguments).inSchemaOrder(catalogue: catalogue)
         return SynthesisRow(prompt: prompt, call: call, source: "tool")
+    }
+
+    /// Whether `frame` can be made to state (`want`) or not state optional `property`.
+    func canHonour(_ want: Bool, property: String, in frame: Frame) -> Bool {
+        let has = frame.arguments[property] != nil
+        if want { return has || !(carriers[frame.tool + "\u{1}" + property] ?? []).isEmpty }
+        return !has || FrameEditing.carrier(of: property, in: frame) != nil
     }
 
     mutating func noToolRow(random: inout SynthRandom) -> SynthesisRow? {
