@@ -20,6 +20,19 @@ enum GenericText {
                            "Let me know if you need anything else.", "I'm new here.", "It's fairly important.",
                            "As discussed earlier.", "Writing this in a rush.", "Long story short:"]
 
+    /// Neutral clauses that can stand as free text in any domain (a reason, a summary, a note).
+    static let clauses = ["it stopped working this morning", "nobody has replied to my last three messages",
+                          "the same thing happened last week", "it was not what I expected", "the problem came back after a day",
+                          "I was told it would be fixed by now", "it keeps failing without any error", "the deadline is tomorrow",
+                          "it broke right after the update", "the numbers do not add up", "I have asked twice already",
+                          "it has been like this since Monday", "half of it is missing", "the second attempt failed too",
+                          "it is much slower than usual", "someone else changed it without asking", "the instructions were wrong",
+                          "it worked fine until yesterday", "the wrong version was used", "I need it sorted before the weekend",
+                          "it makes a strange noise", "the colour is completely different", "the old one was better",
+                          "it only happens at night", "the reminder never arrived", "the page shows an error",
+                          "everything is stuck in a queue", "the data looks out of date", "it was charged twice",
+                          "the size is wrong"]
+
     /// Generic words for identifier-like pattern values ("billing-worker", "atlas_sync").
     static let identifierWords = [
         "alpha", "beta", "core", "main", "data", "web", "api", "edge", "sync", "cache", "queue", "report", "user", "mail",

@@ -43,6 +43,8 @@ struct Material {
             }
         }
         for tool in catalogue.tools {
+            // A clause of another tool's request would carry that tool's intent into this one's rows.
+            let clauses = Self.clauses(frames: frames[tool.name] ?? []) + GenericText.clauses
             let required = ArgumentLeaves.required(tool.parameters)
             let properties = tool.parameters["properties"]?.objectMembers?.map(\.key) ?? []
             optionalProperties[tool.name] = properties.filter { !required.contains($0) }
@@ -52,7 +54,8 @@ struct Material {
                     guard pools[key] == nil else { continue }
                     let sameKey = (frames[tool.name] ?? []).flatMap { f in f.slots.filter { $0.poolKey == slot.poolKey }.map(\.original) }
                     pools[key] = ValuePool(schema: slot.schema, propertyName: slot.propertyName, exampleValues: sameKey,
-                                           siblingValues: siblings[Self.siblingKey(slot.propertyName)] ?? [], random: &random)
+                                           siblingValues: siblings[Self.siblingKey(slot.propertyName)] ?? [], clauses: clauses,
+                                           random: &random)
                 }
                 for property in frame.presentProperties {
                     let leafCount = ArgumentLeaves.leaves(of: frame.arguments, schema: tool.parameters).filter { $0.topProperty == property }.count
@@ -72,6 +75,22 @@ struct Material {
     /// Properties whose values may stand in for each other: the same name, singular or plural ("room", "rooms").
     static func siblingKey(_ name: String) -> String {
         name.count > 3 && name.hasSuffix("s") ? String(name.dropLast()) : name
+    }
+
+    /// Clauses of the examples' text that hold no slot: 4 to 12 words between punctuation marks.
+    static func clauses(frames: [Frame]) -> [String] {
+        var out: [String] = []
+        for frame in frames {
+            // Only whole clauses: a piece cut off by a slot ("I'd like a refund for") is no free text.
+            for piece in frame.text.split(whereSeparator: { ".,;:!?—()".contains($0) }) where !piece.contains(where: { Frame.slotIndex($0) != nil }) {
+                let words = piece.split(separator: " ")
+                guard (4...12).contains(words.count) else { continue }
+                var clause: String = words.map { String($0) }.joined(separator: " ")
+                if let first = clause.first, first.isUppercase, !clause.hasPrefix("I ") { clause = first.lowercased() + clause.dropFirst() }
+                out.append(clause)
+            }
+        }
+        return out
     }
 
     /// Sentences of `text` with no placeholder and at least two words (never the whole text).

@@ -24,7 +24,11 @@ struct ValuePool: Sendable {
     private let isClock: Bool
     private let format: String?
 
-    init(schema: JSONValue, propertyName: String, exampleValues: [JSONValue], siblingValues: [JSONValue], random: inout SynthRandom) {
+    /// Other verbatim spans for a free-text property (clauses of the examples, generic clauses).
+    private let freeText: [JSONValue]
+
+    init(schema: JSONValue, propertyName: String, exampleValues: [JSONValue], siblingValues: [JSONValue], clauses: [String] = [],
+         random: inout SynthRandom) {
         self.schema = schema
         let validator = try? SchemaValidator(schema: schema)
         self.validator = validator
@@ -54,6 +58,12 @@ struct ValuePool: Sendable {
             }
         }
         candidates = Self.unique(generated.filter(accepts))
+        // Free text (several words, no pattern, enum or format) is copied as a span, so any clause
+        // teaches the copy; a few example values alone would be learnt by heart.
+        let words = exampleValues.compactMap(\.stringValue).map { $0.split(separator: " ").count }
+        let isFreeText = schema["pattern"] == nil && schema["format"] == nil && enumValues.isEmpty
+            && !words.isEmpty && words.reduce(0, +) >= 3 * words.count
+        freeText = isFreeText ? Self.unique(clauses.map(JSONValue.string).filter(accepts)) : []
     }
 
     private static func unique(_ values: [JSONValue]) -> [JSONValue] {
@@ -81,6 +91,7 @@ struct ValuePool: Sendable {
             return .string(ClockText.hhmm(hour, minute))
         }
         if let format, let value = FormatValues.make(format, random: &random) { return .string(value) }
+        if !freeText.isEmpty, random.chance(0.4) { return random.pick(freeText) }
         if !exampleValues.isEmpty, candidates.isEmpty || random.chance(0.35) { return random.pick(exampleValues) }
         return random.pick(candidates) ?? random.pick(exampleValues)
     }
