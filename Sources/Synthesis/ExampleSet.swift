@@ -15,7 +15,9 @@ import ToolCalls
 public struct Example: Sendable {
     /// 1-based line in the examples file.
     public let line: Int
+    /// The request text.
     public let prompt: String
+    /// The call it should produce (arguments as written in the file).
     public let call: ToolCall
     /// The argument leaves (empty for no_tool).
     let leaves: [ArgumentLeaf]
@@ -32,6 +34,7 @@ public enum ExampleWarning: Sendable, Equatable, CustomStringConvertible {
     /// Fewer no_tool examples than advised.
     case fewNoToolExamples(count: Int, advised: Int)
 
+    /// The warning in words, with file, line and pointer where there is one.
     public var description: String {
         switch self {
         case .valueNotFound(let file, let line, let pointer, let value):
@@ -44,8 +47,11 @@ public enum ExampleWarning: Sendable, Equatable, CustomStringConvertible {
 
 /// The examples of one file, checked against a catalogue.
 public struct ExampleSet: Sendable {
+    /// The file the examples came from.
     public let path: String
+    /// The rows, in file order.
     public let examples: [Example]
+    /// What makes the data thinner (not wrong), in file order, then per catalogue tool.
     public let warnings: [ExampleWarning]
     /// no_tool examples advised at least.
     public static let advisedNoToolExamples = 3
@@ -150,24 +156,39 @@ private struct ExampleRowReader {
 /// Why an examples file cannot be used: the file, the 1-based line (0: the whole file), the JSON
 /// pointer within the line's row, and what is wrong.
 public struct ExampleFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong.
     public enum Kind: Sendable, Equatable {
+        /// The file cannot be read (the system's reason).
         case unreadable(String)
+        /// The file has no rows.
         case empty
+        /// A line is not JSON (the parser's message).
         case invalidJSON(String)
+        /// A value of the wrong kind at the pointer.
         case wrongType(expected: String)
+        /// A required key is absent from the object at the pointer.
         case missingKey(String)
+        /// A key the format does not have.
         case unexpectedKey(String)
+        /// The prompt is empty or only spaces.
         case emptyPrompt
+        /// The target names a tool the catalogue lacks.
         case unknownTool(String)
         /// The arguments fail the tool's schema (the daemon's validator's message).
         case invalidArguments(String)
+        /// The same prompt as an earlier line.
         case duplicatePrompt(firstLine: Int)
     }
+    /// The examples file.
     public let file: String
+    /// 1-based line; 0 for the whole file.
     public let line: Int
+    /// JSON pointer within the line's row ("/target/arguments/days"; "" for the whole row).
     public let pointer: String
+    /// What is wrong.
     public let kind: Kind
 
+    /// `file:line: pointer: problem`.
     public var description: String {
         let place = line > 0 ? "\(file):\(line): \(pointer.isEmpty ? "/" : pointer): " : "\(file): "
         switch kind {

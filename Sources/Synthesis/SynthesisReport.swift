@@ -7,22 +7,29 @@ import JSON
 /// Counts from one synthesis run. Every list is in a fixed order (catalogue order, line order,
 /// sorted names), so two runs with the same seed give byte-identical reports.
 public struct SynthesisReport: Sendable, Equatable {
+    /// Slot finding for one example line: slots found, values implied by the wording, pointers not found.
     public struct SlotLine: Sendable, Equatable {
         public var line: Int, tool: String, found: Int, implied: Int
         public var notFound: [String]
     }
+    /// How many of a tool's rows state an optional property.
     public struct Presence: Sendable, Equatable {
         public var tool: String, property: String, present: Int, rows: Int
+        /// present / rows (0 without rows).
         public var fraction: Double { rows == 0 ? 0 : Double(present) / Double(rows) }
     }
 
+    /// The run's seed.
     public var seed: UInt64 = 0
+    /// Rows asked for.
     public var requestedRows = 0
     /// Rows per tool in catalogue order, then no_tool.
     public var rowsPerTool: [(tool: String, rows: Int)] = []
     /// no_tool rows by source: "examples", "cut", "pool".
     public var noToolBySource: [(source: String, rows: Int)] = []
+    /// Optional-argument presence per tool and property, in catalogue and schema order.
     public var optionalPresence: [Presence] = []
+    /// Slot finding per example line.
     public var slots: [SlotLine] = []
     /// Rows refused by the validator, by reason (sorted).
     public var dropped: [(reason: String, rows: Int)] = []
@@ -30,10 +37,12 @@ public struct SynthesisReport: Sendable, Equatable {
     public var duplicatesSkipped = 0
     /// Planned rows that could not be made (e.g. every attempt failed validation).
     public var shortfall = 0
+    /// The examples file's warnings.
     public var warnings: [String] = []
     /// Pool lines left after dropping those that overlap the catalogue's vocabulary.
     public var poolLinesKept = 0
 
+    /// Equal when their JSON is equal.
     public static func == (a: SynthesisReport, b: SynthesisReport) -> Bool { a.json == b.json }
 
     /// The report as JSON.

@@ -28,6 +28,7 @@ public struct SynthesisOptions: Sendable {
     /// Probability that a row states an optional argument that can be carried or cut.
     public var optionalPresence: Double = 0.5
 
+    /// Options with the default optional-argument presence (one half).
     public init(rows: Int, seed: UInt64, noToolFraction: Double = 0.18) {
         self.rows = rows; self.seed = seed; self.noToolFraction = noToolFraction
     }
@@ -35,7 +36,9 @@ public struct SynthesisOptions: Sendable {
 
 /// One generated training row.
 public struct SynthesisRow: Sendable, Equatable {
+    /// The request text.
     public let prompt: String
+    /// The call it states, arguments in schema order.
     public let call: ToolCall
     /// "tool", "no_tool:examples", "no_tool:cut" or "no_tool:pool".
     public let source: String
@@ -46,7 +49,9 @@ public struct SynthesisRow: Sendable, Equatable {
 
 /// The rows and the report of a run.
 public struct SynthesisResult: Sendable {
+    /// The rows, in generation order.
     public let rows: [SynthesisRow]
+    /// What the run did.
     public let report: SynthesisReport
 
     /// The rows as JSONL (one compact object a line, with a final newline).
@@ -59,6 +64,7 @@ public struct Synthesizer: Sendable {
     let examples: ExampleSet
     let options: SynthesisOptions
 
+    /// A generator for `catalogue` from `examples` (loaded against the same catalogue).
     public init(catalogue: ToolCatalogue, examples: ExampleSet, options: SynthesisOptions) {
         self.catalogue = catalogue; self.examples = examples; self.options = options
     }
