@@ -54,10 +54,12 @@ struct Frame: Sendable {
         return Int(scalar.value - placeholderBase)
     }
 
-    /// The frame of a tool example.
+    /// The frame of a tool example (nil for no_tool, or a prompt with private-use characters).
     init?(example: Example) {
         guard case .tool(let name, let arguments) = example.call else { return nil }
         let prompt = Array(example.prompt)
+        // A prompt that already holds placeholder characters (private use) cannot be a frame.
+        guard !prompt.contains(where: { Self.slotIndex($0) != nil }) else { return nil }
         var marks: [(span: Range<Int>, slot: Int)] = []
         var slots: [FrameSlot] = []
         for slot in example.analysis.slots {

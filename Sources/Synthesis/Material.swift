@@ -33,10 +33,8 @@ struct Material {
             baseReport.slots.append(.init(line: example.line, tool: example.call.toolName, found: example.analysis.slots.count,
                                           implied: example.analysis.implied.count,
                                           notFound: example.analysis.missing.map { example.leaves[$0].pointer }))
-            guard let frame = Frame(example: example) else {
-                if case .noTool(let reason) = example.call { ownNoTool.append((example.prompt, reason)) }
-                continue
-            }
+            if case .noTool(let reason) = example.call { ownNoTool.append((example.prompt, reason)) }
+            guard let frame = Frame(example: example) else { continue }
             frames[frame.tool, default: []].append(frame)
             if example.analysis.implied.isEmpty && example.analysis.missing.isEmpty {
                 sentences[frame.tool, default: []] += Self.slotFreeSentences(frame.text)

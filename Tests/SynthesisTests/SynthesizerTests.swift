@@ -99,3 +99,16 @@ enum RegexLite {
         }
     }
 }
+
+@Suite struct HostileExampleTests {
+    /// Private-use characters are the generator's placeholders; a prompt that has them is skipped as a frame, not misread.
+    @Test func privateUseCharactersInAPromptAreHarmless() throws {
+        let catalogue = try Library.catalogue()
+        let text = #"{"prompt": "Lend me BK-1234 \#u{E001}\#u{E005} for 5 days", "target": {"tool": "borrow_book", "arguments": {"book_id": "BK-1234", "days": 5}}}"#
+            + "\n" + #"{"prompt": "Lend me BK-4321 for 6 days", "target": {"tool": "borrow_book", "arguments": {"book_id": "BK-4321", "days": 6}}}"#
+        let set = try ExampleSet.parse(text, path: "h.jsonl", catalogue: catalogue)
+        let result = Synthesizer(catalogue: catalogue, examples: set, options: SynthesisOptions(rows: 100, seed: 1)).run()
+        #expect(result.rows.count == 100)
+        for row in result.rows { #expect(catalogue.validate(row.call).isEmpty) }
+    }
+}
