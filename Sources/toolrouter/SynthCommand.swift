@@ -56,6 +56,11 @@ struct SynthCommand: ParsableCommand {
             try Data(result.jsonl.utf8).write(to: URL(fileURLWithPath: out))
             if let report { try Data((JSONWriter.compact(result.report.json) + "\n").utf8).write(to: URL(fileURLWithPath: report)) }
         } catch { throw CLIError("cannot write output: \(error.localizedDescription)") }
+        if result.report.shortfall > 0 {
+            FileHandle.standardError.write(Data("warning: \(result.report.shortfall) planned row(s) could not be made (see --report)\n".utf8))
+        }
+        let dropped = result.report.dropped.reduce(0) { $0 + $1.rows }
+        if dropped > 0 { FileHandle.standardError.write(Data("note: \(dropped) candidate row(s) refused by the validator and replaced\n".utf8)) }
         let counts = result.report.rowsPerTool.map { "\($0.tool) \($0.rows)" }.joined(separator: ", ")
         let rate = seconds > 0 ? Int(Double(result.rows.count) / seconds) : 0
         FileHandle.standardError.write(Data("\(out): \(result.rows.count) rows in \(String(format: "%.2f", seconds)) s (\(rate) rows/s): \(counts)\n".utf8))

@@ -112,3 +112,24 @@ enum RegexLite {
         for row in result.rows { #expect(catalogue.validate(row.call).isEmpty) }
     }
 }
+
+@Suite struct ValidationDropTests {
+    /// A schema rule across arguments (never both `items` and `loops`) that carriers can break:
+    /// such rows are refused by the validator, counted, and never written.
+    @Test func refusedRowsAreCountedAndNotWritten() throws {
+        let catalogue = try ToolCatalogue(json: JSONParser.parse(#"""
+        [{"type": "function", "function": {"name": "run_job", "parameters": {"type": "object",
+          "properties": {"job": {"type": "string", "pattern": "^[a-z]+$"}, "items": {"type": "integer", "minimum": 1, "maximum": 50},
+                         "loops": {"type": "integer", "minimum": 1, "maximum": 50}},
+          "required": ["job"], "not": {"required": ["items", "loops"]}, "additionalProperties": false}}}]
+        """#))
+        let examples = try ExampleSet.parse(#"""
+        {"prompt": "Run alpha, 5 items.", "target": {"tool": "run_job", "arguments": {"job": "alpha", "items": 5}}}
+        {"prompt": "Run beta, 7 loops.", "target": {"tool": "run_job", "arguments": {"job": "beta", "loops": 7}}}
+        """#, path: "j.jsonl", catalogue: catalogue)
+        let result = Synthesizer(catalogue: catalogue, examples: examples, options: SynthesisOptions(rows: 300, seed: 2)).run()
+        #expect(result.rows.count == 300)
+        for row in result.rows { #expect(catalogue.validate(row.call).isEmpty) }
+        #expect(result.report.dropped.contains { $0.reason == "run_job / not" && $0.rows > 0 }, "\(result.report.dropped)")
+    }
+}
