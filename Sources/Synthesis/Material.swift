@@ -170,6 +170,13 @@ struct Material {
         }
     }
 
+    /// Whether a plural-looking word ("replicas", "days") directly follows the first `placeholder` in `text`.
+    static func pluralFollows(_ placeholder: Character, in text: [Character]) -> Bool {
+        guard let at = text.firstIndex(of: placeholder), at + 1 < text.count, text[at + 1] == " " else { return false }
+        let word = text[(at + 2)...].prefix { $0.isLetter }
+        return word.count > 3 && word.last == "s"
+    }
+
     /// `text` with every placeholder written out, and `frame`'s arguments with the same values.
     func fill(_ frame: Frame, text: [Character], random: inout SynthRandom) -> (String, JSONValue)? {
         var arguments = frame.arguments
@@ -178,8 +185,10 @@ struct Material {
         for (index, slot) in frame.slots.enumerated() where text.contains(Frame.placeholder(index)) {
             let pool = pools[frame.tool + "\u{1}" + slot.poolKey]
             var chosen: (JSONValue, String)?
+            let plural = Self.pluralFollows(Frame.placeholder(index), in: text) && slot.original.doubleValue != 1
             for _ in 0..<6 {
                 guard let value = pool?.draw(for: slot.form, random: &random), let surface = slot.form.render(value) else { continue }
+                if plural && value.doubleValue == 1 { continue }   // no "1 replicas"
                 if used[slot.poolKey]?.contains(surface) ?? false { continue }
                 chosen = (value, surface)
                 break
