@@ -158,7 +158,7 @@ enum FormatValues {
         let name = GenericText.firstNames[random.below(GenericText.firstNames.count)].lowercased()
         switch format {
         case "date": return date
-        case "time": return time
+        case "time": return time + "Z"   // RFC 3339 full-time: the offset is required
         case "date-time": return date + "T" + time + "Z"
         case "email": return name + "@" + (random.pick(["example.com", "example.org", "mail.example.net"]) ?? "example.com")
         case "uri": return "https://" + (random.pick(["example.com", "docs.example.org", "intranet.example.net"]) ?? "example.com") + "/" + GenericText.compound(random: &random)

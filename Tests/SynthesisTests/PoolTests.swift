@@ -138,3 +138,15 @@ import ToolCalls
         #expect(FrameEditing.carrier(of: "duration_minutes", in: frame) == nil)
     }
 }
+
+@Suite struct FormatValueTests {
+    /// Every format the validator knows gets values it accepts.
+    @Test(arguments: ["date", "time", "date-time", "email", "uuid", "uri"]) func formatValuesValidate(_ format: String) throws {
+        let validator = try SchemaValidator(schema: .object([("type", .string("string")), ("format", .string(format))]))
+        var random = SynthRandom(seed: 21)
+        for _ in 0..<100 {
+            let value = try #require(FormatValues.make(format, random: &random))
+            #expect(validator.isValid(.string(value)), "\(format): \(value)")
+        }
+    }
+}
