@@ -45,6 +45,8 @@ let package = Package(
         // Tool catalogues, prompt rendering, canonical call serialiser, schema validation, catalogue fingerprints.
         .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
+        // Training data from a catalogue and a few examples: slots, frames, carriers, value pools, no_tool rows.
+        .target(name: "Synthesis", dependencies: ["JSON", "ToolCalls", "SchemaGrammar"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
@@ -58,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Synthesis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -78,6 +80,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls",
                                                        .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "ToolCalls", "JSON", "SchemaGrammar", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,7 +1,7 @@
 // The parsed form of a `pattern`: an ECMA-262 subset (no backreferences, no lookaround).
 
 /// A regular expression over decoded string characters.
-indirect enum RegexNode: Equatable {
+indirect enum RegexNode: Equatable, Sendable {
     /// One character from the set.
     case set(ScalarSet)
     /// Each part in turn.

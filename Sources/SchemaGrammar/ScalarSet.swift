@@ -2,7 +2,7 @@
 // classes of the regex compiler before they are written as JSON-encoded grammar.
 
 /// A set of Unicode scalar values.
-struct ScalarSet: Hashable {
+struct ScalarSet: Hashable, Sendable {
     /// Sorted, disjoint, non-adjacent ranges.
     private(set) var ranges: [ClosedRange<UInt32>]
 
