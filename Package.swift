@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "TokenMatcher", dependencies: ["Grammar"], swiftSettings: simdSettings),
         // Tool catalogues, prompt rendering, canonical call serialiser, schema validation.
         .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer"]),
+        // Distillation client: asks an OpenAI-compatible chat endpoint for more training rows, judges them.
+        .target(name: "Teacher", dependencies: ["JSON", "ToolCalls"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
@@ -56,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Teacher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,6 +78,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls",
                                                        .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TeacherTests", dependencies: ["TestSupport", "Teacher", "ToolCalls", "JSON"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )
