@@ -47,6 +47,8 @@ let package = Package(
                                                   .product(name: "Crypto", package: "swift-crypto")]),
         // Training data from a catalogue and a few examples: slots, frames, carriers, value pools, no_tool rows.
         .target(name: "Synthesis", dependencies: ["JSON", "ToolCalls", "SchemaGrammar"]),
+        // Distillation client: asks an OpenAI-compatible chat endpoint for more training rows, judges them.
+        .target(name: "Teacher", dependencies: ["JSON", "ToolCalls"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
@@ -60,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Synthesis",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Synthesis", "Teacher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -80,7 +82,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls",
                                                        .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "ToolCalls", "JSON", "SchemaGrammar", "TestSupport"],
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Teacher", "ToolCalls", "JSON", "SchemaGrammar", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
