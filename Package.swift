@@ -45,6 +45,9 @@ let package = Package(
         .target(name: "ToolCalls", dependencies: ["JSON", "Grammar", "SchemaGrammar", "Tokenizer"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
+        // `toolrouter train` after the rows exist: rendered rows with decision weights, the trainer's venv and
+        // process, progress display, the adapter card.
+        .target(name: "Training", dependencies: ["JSON", "Tokenizer", "ToolCalls"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
         .target(name: "Daemon", dependencies: [
             "JSON", "Router", "ToolCalls", "Inference",
@@ -56,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,6 +79,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls",
                                                        .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "ToolCalls", "Tokenizer", "GGUF", "JSON"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -48,6 +48,9 @@ class Stop(Exception):
 
 
 def on_signal(number, _frame):
+    # Once is enough: a Ctrl-C reaches this process from the terminal and again from toolrouter's forwarding.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Stop(signal.Signals(number).name)
 
 
