@@ -36,9 +36,11 @@ public enum Spawn {
     public static func start(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                              captureStdout: Bool = false, stdoutToStderr: Bool = false,
                              stderrPath: String? = nil) throws(SpawnFailure) -> SpawnedChild {
+        // Close-on-exec, so that children spawned meanwhile by other threads do not hold the write end open.
         var pipeFDs: [Int32] = [-1, -1]
         if captureStdout {
             guard pipe(&pipeFDs) == 0 else { throw SpawnFailure(executable: executable, reason: String(cString: strerror(errno))) }
+            for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
