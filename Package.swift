@@ -51,6 +51,9 @@ let package = Package(
         .target(name: "Teacher", dependencies: ["JSON", "ToolCalls"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
+        // `toolrouter train` after the rows exist: rendered rows with decision weights, the trainer's venv and
+        // process, progress display, the adapter card.
+        .target(name: "Training", dependencies: ["JSON", "Tokenizer", "ToolCalls"]),
         // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
         .target(name: "Daemon", dependencies: [
             "JSON", "Router", "ToolCalls", "Inference",
@@ -62,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Synthesis", "Teacher",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Synthesis", "Teacher", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,8 +85,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "JSON", "TestSupport", "Router", "Inference", "GGUF", "Tokenizer", "ToolCalls",
                                                        .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Teacher", "ToolCalls", "JSON", "SchemaGrammar", "TestSupport"],
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "ToolCalls", "JSON", "SchemaGrammar", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "ToolCalls", "Tokenizer", "GGUF", "JSON"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

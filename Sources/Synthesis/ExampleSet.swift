@@ -135,7 +135,7 @@ private struct ExampleRowReader {
         let arguments = target["arguments"] ?? .null
         _ = try object(arguments, at: "/target/arguments")
         let call = ToolCall.tool(name: tool, arguments: arguments)
-        if let issue = catalogue.validate(call).first {
+        if let issue = catalogue.validate(call, origin: .request(prompt)).first {
             throw fail("/target/arguments" + issue.instancePointer, .invalidArguments(issue.message))
         }
         let leaves = ArgumentLeaves.leaves(of: arguments, schema: definition.parameters)

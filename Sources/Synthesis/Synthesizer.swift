@@ -95,7 +95,7 @@ public struct Synthesizer: Sendable {
             var made: SynthesisRow?
             for _ in 0..<30 {
                 guard let candidate = tool == ToolCatalogue.noToolName ? material.noToolRow(random: &random) : material.toolRow(tool, options: options, random: &random) else { continue }
-                let issues = catalogue.validate(candidate.call)
+                let issues = catalogue.validate(candidate.call, origin: .request(candidate.prompt))
                 if let issue = issues.first {
                     let keyword = issue.schemaPointer.split(separator: "/").last.map(String.init) ?? ""
                     dropped["\(candidate.call.toolName) \(issue.instancePointer.isEmpty ? "/" : issue.instancePointer) \(keyword)", default: 0] += 1

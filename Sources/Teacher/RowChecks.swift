@@ -35,7 +35,7 @@ public enum RowChecks {
             if reason.trimmingWhitespace.isEmpty { return .reject(reason: RejectReason.emptyReason, detail: "no_tool row without a reason") }
             return .keep
         case .tool(let name, let arguments):
-            if let issue = catalogue.validate(row.call).first {
+            if let issue = catalogue.validate(row.call, origin: .request(row.prompt)).first {
                 return .reject(reason: RejectReason.schema, detail: "\(name)\(issue.instancePointer.isEmpty ? "" : " " + issue.instancePointer): \(issue.message)")
             }
             guard let tool = catalogue.tool(named: name) else {

@@ -96,7 +96,7 @@ public enum ExampleRows {
             do { row = try RowReader.row(from: value, catalogue: catalogue) } catch {
                 throw ExampleRowsError(path: path, line: index + 1, message: error.description)
             }
-            if let issue = catalogue.validate(row.call).first {
+            if let issue = catalogue.validate(row.call, origin: .request(row.prompt)).first {
                 throw ExampleRowsError(path: path, line: index + 1, message: "/target/arguments\(issue.instancePointer): \(issue.message)")
             }
             rows.append(row)

@@ -21,7 +21,7 @@
 // happens to have a `properties` key (inside an `enum` or `const`) also keeps its order: the same
 // direction of error, and rare.
 
-import Crypto
+
 import Foundation
 import JSON
 
@@ -84,14 +84,7 @@ public struct CatalogueFingerprint: Sendable, Equatable {
     }
 
     /// SHA-256 of `text`'s UTF-8 bytes as 64 lowercase hex digits.
-    static func hex(_ text: String) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(text.utf8)) {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
+    static func hex(_ text: String) -> String { ContentHash.sha256Hex(Array(text.utf8)) }
         return String(decoding: out, as: UTF8.self)
     }
 

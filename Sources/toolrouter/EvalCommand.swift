@@ -51,22 +51,7 @@ struct EvalCommand: ParsableCommand {
         if let adapter {
             do { lora = try LoRAAdapter.load(path: adapter, config: engine.model.config) } catch { throw CLIError("\(error)") }
         }
-        let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate, maxTokens: maxTokens)
-        do { try pipeline.load(name: "eval", catalogue: tools, adapter: lora) } catch { throw CLIError("\(catalogue): \(error)") }
-
-        var outcomes: [EvalOutcome] = []
-        var raws: [String] = []
-        for row in rows {
-            let start = MonotonicClock.now()
-            do {
-                let routed = try pipeline.route(RouteRequest(catalogue: "eval", input: row.prompt))
-                outcomes.append(EvalOutcome(gold: row, call: routed.call, milliseconds: routed.timings.totalMs))
-                raws.append(routed.raw)
-            } catch {
-                outcomes.append(EvalOutcome(gold: row, call: nil, milliseconds: (MonotonicClock.now() - start) * 1000))
-                raws.append("error: \(error)")
-            }
-        }
+        let (outcomes, raws) = try Self.route(rows, catalogue: tools, label: catalogue, engine: engine, adapter: lora, maxTokens: maxTokens)
         let report = EvalReport(outcomes)
         if verbose {
             for (outcome, raw) in zip(outcomes, raws) where !outcome.exactMatch {
@@ -98,6 +83,28 @@ struct EvalCommand: ParsableCommand {
               + "\(percent(overAll).trimmingCharacters(in: .whitespaces)) of all rows)")
         print("exact match          \(percent(report.exactAccuracy))")
         print(String(format: "latency p50 / p95    %.1f / %.1f ms", report.latencyP50, report.latencyP95))
+    }
+
+    /// Routes every row with the daemon's pipeline (prefix cached, constrained decoding); the outcomes and the
+    /// raw outputs (or the error) in row order. `label` names the catalogue in errors.
+    static func route(_ rows: [GoldRow], catalogue: ToolCatalogue, label: String, engine: Engine, adapter: LoRAAdapter?,
+                      maxTokens: Int = 200) throws -> (outcomes: [EvalOutcome], raws: [String]) {
+        let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate, maxTokens: maxTokens)
+        do { try pipeline.load(name: "eval", catalogue: catalogue, adapter: adapter) } catch { throw CLIError("\(label): \(error)") }
+        var outcomes: [EvalOutcome] = []
+        var raws: [String] = []
+        for row in rows {
+            let start = MonotonicClock.now()
+            do {
+                let routed = try pipeline.route(RouteRequest(catalogue: "eval", input: row.prompt))
+                outcomes.append(EvalOutcome(gold: row, call: routed.call, milliseconds: routed.timings.totalMs))
+                raws.append(routed.raw)
+            } catch {
+                outcomes.append(EvalOutcome(gold: row, call: nil, milliseconds: (MonotonicClock.now() - start) * 1000))
+                raws.append("error: \(error)")
+            }
+        }
+        return (outcomes, raws)
     }
 
     /// The gold rows of `path`; a bad row is an error naming its line.

@@ -8,6 +8,7 @@ import GGUF
 import JSON
 import Tokenizer
 import ToolCalls
+import Training
 
 struct RenderPromptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,44 +64,17 @@ struct RenderPromptCommand: ParsableCommand {
             return print(JSONWriter.compact(.object([("prompt", .string(text)), ("prompt_ids", idArray(ids))])))
         }
         guard let rows else { return }
-        let endIDs = tokenizer.encode(template.endOfTurn, parseSpecial: true)
-        guard endIDs.count == 1, let endID = endIDs.first else { throw CLIError("\(path): \(template.endOfTurn) is not one token") }
-        let lines: [Substring]
-        do { lines = try String(contentsOfFile: rows, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) } catch {
-            throw CLIError("\(rows): \(error.localizedDescription)")
-        }
+        let renderer: RowRenderer
+        do { renderer = try RowRenderer(catalogue: tools, tokenizer: tokenizer, template: template) } catch { throw CLIError("\(path): \(error)") }
+        let text: String
+        do { text = try String(contentsOfFile: rows, encoding: .utf8) } catch { throw CLIError("\(rows): \(error.localizedDescription)") }
         var out = ""
-        for (number, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            let (prompt, call) = try Self.example(String(line), catalogue: tools, at: "\(rows):\(number + 1)")
-            let text = PromptRenderer.render(catalogue: tools, input: prompt, template: template)
-            let completion = call.canonicalJSON
-            out += JSONWriter.compact(.object([
-                ("prompt", .string(text)),
-                ("prompt_ids", idArray(PromptRenderer.encode(catalogue: tools, input: prompt, template: template, tokenizer: tokenizer))),
-                ("completion", .string(completion)),
-                ("completion_ids", idArray(tokenizer.encode(completion, parseSpecial: false))),
-                ("end_id", .number(JSONNumber(endID))),
-            ])) + "\n"
-        }
+        do {
+            for example in try TrainingExample.parseLines(text, catalogue: tools, label: rows) {
+                out += JSONWriter.compact(try renderer.render(example).renderPromptJSON) + "\n"
+            }
+        } catch { throw CLIError(error.description) }
         FileHandle.standardOutput.write(Data(out.utf8))
-    }
-
-    /// One `{"prompt", "target"}` row, its target parsed, schema-checked and put in schema order.
-    static func example(_ line: String, catalogue: ToolCatalogue, at location: String) throws -> (String, ToolCall) {
-        let row: JSONValue
-        do { row = try JSONParser.parse(line) } catch { throw CLIError("\(location): \(error)") }
-        guard let prompt = row["prompt"]?.stringValue, !prompt.isEmpty else { throw CLIError("\(location): needs a non-empty \"prompt\" string") }
-        guard let target = row["target"] else { throw CLIError("\(location): needs a \"target\" call") }
-        let call: ToolCall
-        do { call = try ToolCall(json: target, catalogue: catalogue).inSchemaOrder(catalogue: catalogue) } catch {
-            throw CLIError("\(location): target: \(error)")
-        }
-        // The target answers the prompt: its x-from-input values must be spans of it.
-        let issues = catalogue.validate(call, origin: .request(prompt))
-        guard issues.isEmpty else {
-            throw CLIError("\(location): target fails its schema: " + issues.map { "\($0.instancePointer): \($0.message)" }.joined(separator: "; "))
-        }
-        return (prompt, call)
     }
 }
 

@@ -10,7 +10,7 @@ struct ToolRouterCommand: ParsableCommand {
         commandName: "toolrouter",
         abstract: "Turn natural-language requests into validated tool calls with a small local model.",
         subcommands: [InspectCommand.self, TokenizeCommand.self, GenerateCommand.self, GrammarCommand.self, ServeCommand.self,
-                      RouteCommand.self, CallCommand.self, DemoHandlersCommand.self, RenderPromptCommand.self, SynthCommand.self, EvalCommand.self, MetricsCommand.self, BenchCommand.self, TeachCommand.self]
+                      RouteCommand.self, CallCommand.self, DemoHandlersCommand.self, RenderPromptCommand.self, SynthCommand.self, EvalCommand.self, TrainCommand.self, MetricsCommand.self, BenchCommand.self, TeachCommand.self]
     )
 
     /// Picks OpenBLAS's kernels (which may re-execute the process once), then runs the command.

@@ -1,0 +1,233 @@
+// `toolrouter train`: a catalogue and a few examples in, a routing adapter out. The steps after the training
+// rows exist live here: hold out a slice for evaluation, render the rows with the daemon's own prompt and
+// decision weights, run the torch trainer in toolrouter's venv with a progress display, evaluate the
+// adapter with the daemon's pipeline, write the card.
+
+import ArgumentParser
+import Foundation
+import Inference
+import JSON
+import ToolCalls
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a LoRA routing adapter for a catalogue from a few examples.",
+        discussion: """
+        Writes DIR as a PEFT adapter directory (adapter_config.json, adapter_model.safetensors) that serve --adapter and
+        eval --adapter load, with README.md (data, hyper-parameters, wall time, the four-number report) and
+        train_info.json. The adapter is checkpointed into DIR after every epoch, so an interrupted run (Ctrl-C) leaves
+        a usable adapter. Training runs torch in a Python venv of toolrouter's own, created on first use
+        (${XDG_CACHE_HOME:-~/.cache}/toolrouter/train-venv, or --venv); it needs python3 ≥ 3.10 with venv.
+        """)
+
+    @Option(help: "The tool catalogue (FILE.tools.json).") var catalogue: String
+    @Option(help: "Examples: {\"prompt\", \"target\"} JSONL rows, as in the gold sets.") var examples: String?
+    @Option(help: "The adapter directory to write.") var out: String
+    @Option(help: "The base model, a .gguf file (default: the model installed by scripts/setup).") var model: String?
+    @Option(help: "A gold set to evaluate the adapter on as well ({\"prompt\", \"target\"} JSONL).") var gold: String?
+    @Option(help: "Seed of data generation, the hold-out split and training.") var seed = 0
+    @Option(help: "Training rows to synthesise from the examples.") var rows = 2000
+    @Option(help: "Passes over the training rows.") var epochs = 2.0
+    @Option(help: "Torch threads.") var threads = 2
+    @Option(help: "Continue this adapter directory (its rank, alpha and targets win).") var `init`: String?
+    @Option(help: "The trainer's Python venv (default: ${XDG_CACHE_HOME:-~/.cache}/toolrouter/train-venv).") var venv: String?
+    @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr = 5e-4
+    @Option(help: "Fraction of the examples held out for the evaluation.") var holdout = 0.2
+    @Option(name: .customLong("decision-weight"), help: "Loss weight of the tokens that decide a call (tool name, keys, numbers, structure).")
+    var decisionWeight = 5.0
+    @Option(help: "LoRA rank.") var r = 8
+    @Option(help: "LoRA alpha.") var alpha = 16
+    @Option(help: "Rows per optimiser step.") var batch = 16
+    @Option(name: .customLong("training-rows"), help: .hidden) var trainingRows: String?
+    @Option(name: .customLong("max-steps"), help: .hidden) var maxSteps: Int?
+
+    func validate() throws {
+        if examples == nil && trainingRows == nil { throw ValidationError("give --examples FILE.jsonl") }
+        guard (0..<1).contains(holdout) else { throw ValidationError("--holdout is a fraction in [0, 1)") }
+        guard epochs > 0, threads > 0, batch > 0, r > 0, alpha > 0, lr > 0, decisionWeight > 0 else {
+            throw ValidationError("--epochs, --threads, --batch, --r, --alpha, --lr and --decision-weight must be positive")
+        }
+    }
+
+    func run() throws {
+        let started = MonotonicClock.now()
+        let tools: ToolCatalogue
+        do { tools = try ToolCatalogue(contentsOf: catalogue) } catch { throw CLIError("\(catalogue): \(error)") }
+        let data = try trainingData(tools)
+        note("\(data.rows.count) training rows, \(data.heldOut.count) held-out rows" + (gold.map { ", gold set \($0)" } ?? ""))
+
+        // Everything that can fail fast (model, trainer scripts, venv) before the long part.
+        let modelPath = try ModelLocator.resolve(model)
+        let engine = try Engine.load(modelPath)
+        let trainerDir: String, python: String
+        do {
+            trainerDir = try TrainerLocator.resolve()
+            let env = TrainerVenv(directory: venv, requirements: trainerDir + "/requirements.txt")
+            try env.prepare(log: note)
+            python = env.python
+        } catch { throw CLIError("\(error)") }
+
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("toolrouter-train-\(getpid())").path
+        do {
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch { throw CLIError("\(error.localizedDescription)") }
+        let rendered = try render(data.rows, tools: tools, engine: engine, to: work + "/rows.jsonl")
+
+        var settings = TrainerSettings(rowsFile: work + "/rows.jsonl", model: modelPath, out: out)
+        settings.epochs = epochs
+        settings.lr = lr
+        settings.rank = r
+        settings.alpha = alpha
+        settings.batch = batch
+        settings.threads = threads
+        settings.seed = seed
+        settings.initAdapter = self.`init`
+        settings.maxSteps = maxSteps
+        var display = ProgressDisplay()
+        let result: TrainerResult
+        do {
+            result = try TrainerProcess.run(python: python, trainerDir: trainerDir, settings: settings, logPath: work + "/trainer.log") {
+                display.show($0)
+            }
+        } catch {
+            display.finish()
+            throw CLIError("\(error)\n(the rendered rows and the log are kept in \(work))")
+        }
+        display.finish()
+
+        var summary = TrainingSummary(
+            cataloguePath: catalogue, tools: tools.names, examplesPath: examples, rowsPerTool: data.rowsPerTool, dataHash: rendered.hash,
+            generatorReport: data.report, seed: seed, decisionWeight: decisionWeight, trainerStart: result.start, trainerDone: result.done,
+            checkpoints: result.checkpoints, finished: result.stoppedBy == nil, modelFile: URL(fileURLWithPath: modelPath).lastPathComponent,
+            initAdapter: self.`init`, wallSeconds: MonotonicClock.now() - started, machine: AdapterCard.machineDescription())
+        if let signal = result.stoppedBy {
+            if result.checkpoints > 0 {
+                try writeCard(summary)
+                note("stopped by \(signal); \(out) holds the adapter of the last finished epoch (\(result.checkpoints))")
+            } else {
+                note("stopped by \(signal) before the first epoch ended; no adapter was written")
+            }
+            throw ExitCode(130)
+        }
+
+        summary.evaluations = try evaluate(data.heldOut, tools: tools, engine: engine)
+        summary.wallSeconds = MonotonicClock.now() - started
+        try writeCard(summary)
+        try? FileManager.default.removeItem(atPath: work)
+        for (label, source, report) in summary.evaluations {
+            note(String(format: "%@ (%@, %d rows): valid %.1f%%, tool name %.1f%%, arguments %.1f%%, false tool calls %.1f%% of all rows",
+                        label, source, report.rows, report.validRate * 100, report.toolAccuracy * 100, report.argumentAccuracy * 100,
+                        report.rows == 0 ? 0 : Double(report.falseToolCalls) / Double(report.rows) * 100))
+        }
+        note("wrote \(out) (adapter, README.md, train_info.json) in \(ProgressFormat.duration(summary.wallSeconds))")
+    }
+
+    /// The rows to train on, the rows held out for evaluation, and the generator's report.
+    struct TrainingData {
+        var rows: [TrainingExample]
+        var heldOut: [GoldRow]
+        var report: JSONValue?
+        var rowsPerTool: [String: Int] { rows.reduce(into: [:]) { $0[$1.call.toolName, default: 0] += 1 } }
+    }
+
+    /// The held-out slice comes from the examples (seeded); the rest would feed the generator. With the hidden
+    /// --training-rows the rows are taken as given, and without --examples the slice is cut from those rows.
+    func trainingData(_ tools: ToolCatalogue) throws -> TrainingData {
+        var random = SplitMix(seed: UInt64(bitPattern: Int64(seed)))
+        var exampleRows: [TrainingExample] = []
+        if let examples { exampleRows = try readExamples(examples, tools: tools) }
+        guard let trainingRows else {
+            // The generator (Synthesis) turns the kept examples into `rows` training rows here.
+            throw CLIError("synthesising training rows from --examples is not available in this build; pass --training-rows FILE.jsonl")
+        }
+        var given = try readExamples(trainingRows, tools: tools)
+        var heldOutSource = exampleRows
+        if examples == nil {
+            shuffle(&given, &random)
+            heldOutSource = given
+        } else {
+            shuffle(&heldOutSource, &random)
+        }
+        let count = Int((Double(heldOutSource.count) * holdout).rounded(.up))
+        let heldOut = Array(heldOutSource.prefix(count))
+        if examples == nil { given.removeFirst(count) }
+        guard !given.isEmpty else { throw CLIError("\(trainingRows): no training rows left after the hold-out") }
+        return TrainingData(rows: given, heldOut: heldOut.map(goldRow), report: nil)
+    }
+
+    private func readExamples(_ path: String, tools: ToolCatalogue) throws -> [TrainingExample] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw CLIError("\(path): \(error.localizedDescription)") }
+        do { return try TrainingExample.parseLines(text, catalogue: tools, label: path) } catch { throw CLIError(error.description) }
+    }
+
+    private func goldRow(_ example: TrainingExample) -> GoldRow {
+        switch example.call {
+        case .tool(let name, let arguments): return GoldRow(prompt: example.prompt, tool: name, arguments: arguments)
+        case .noTool: return GoldRow(prompt: example.prompt, tool: ToolCatalogue.noToolName, arguments: nil)
+        }
+    }
+
+    /// Writes the trainer's input; the SHA-256 of the rows (`{prompt,target}` canonical JSONL, in order).
+    private func render(_ rows: [TrainingExample], tools: ToolCatalogue, engine: Engine, to path: String) throws -> (count: Int, hash: String) {
+        let renderer: RowRenderer
+        do { renderer = try RowRenderer(catalogue: tools, tokenizer: engine.tokenizer, template: engine.chatTemplate) } catch {
+            throw CLIError("\(error)")
+        }
+        var lines = "", canonical = ""
+        for row in rows {
+            do { lines += JSONWriter.compact(try renderer.render(row, decisionWeight: decisionWeight).trainerJSON) + "\n" } catch {
+                throw CLIError("row \(JSONWriter.quoted(row.prompt)): \(error)")
+            }
+            canonical += JSONWriter.compact(row.json) + "\n"
+        }
+        do { try lines.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw CLIError("\(path): \(error.localizedDescription)") }
+        return (rows.count, ContentHash.sha256Hex(Array(canonical.utf8)))
+    }
+
+    /// The adapter in `out`, scored on the held-out rows and on --gold.
+    private func evaluate(_ heldOut: [GoldRow], tools: ToolCatalogue, engine: Engine) throws -> [(label: String, source: String, report: EvalReport)] {
+        let adapter: LoRAAdapter
+        do { adapter = try LoRAAdapter.load(path: out, config: engine.model.config) } catch { throw CLIError("\(out): \(error)") }
+        var sets: [(label: String, source: String, rows: [GoldRow])] = []
+        if !heldOut.isEmpty { sets.append(("held-out slice", examples ?? trainingRows ?? "", heldOut)) }
+        if let gold { sets.append(("gold set", gold, try EvalCommand.readGold(gold, catalogue: tools))) }
+        return try sets.map { set in
+            note("evaluating on the \(set.label) (\(set.rows.count) rows)")
+            let (outcomes, _) = try EvalCommand.route(set.rows, catalogue: tools, label: catalogue, engine: engine, adapter: adapter)
+            return (set.label, set.source, EvalReport(outcomes))
+        }
+    }
+
+    private func writeCard(_ summary: TrainingSummary) throws {
+        let name = URL(fileURLWithPath: catalogue).lastPathComponent.replacingOccurrences(of: ".tools.json", with: "")
+        do { try AdapterCard.write(summary, to: out, adapterName: name) } catch { throw CLIError("\(out): \(error)") }
+    }
+
+    private func note(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+}
+
+/// Fisher–Yates with an explicit draw per position, so a seed gives the same split on every toolchain
+/// (the standard library's `shuffle` algorithm is not specified).
+func shuffle<T>(_ items: inout [T], _ random: inout SplitMix) {
+    guard items.count > 1 else { return }
+    for index in stride(from: items.count - 1, to: 0, by: -1) {
+        items.swapAt(index, Int(random.next() % UInt64(index + 1)))
+    }
+}
+
+/// SplitMix64, for the seeded hold-out split.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
