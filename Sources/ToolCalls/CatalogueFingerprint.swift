@@ -21,7 +21,6 @@
 // happens to have a `properties` key (inside an `enum` or `const`) also keeps its order: the same
 // direction of error, and rare.
 
-
 import Foundation
 import JSON
 
@@ -85,8 +84,6 @@ public struct CatalogueFingerprint: Sendable, Equatable {
 
     /// SHA-256 of `text`'s UTF-8 bytes as 64 lowercase hex digits.
     static func hex(_ text: String) -> String { ContentHash.sha256Hex(Array(text.utf8)) }
-        return String(decoding: out, as: UTF8.self)
-    }
 
     /// Whether `text` is 64 lowercase hex digits, the form every hash here takes.
     public static func isHexDigest(_ text: String) -> Bool {

@@ -64,7 +64,7 @@ import ToolCalls
         #expect(examples.warnings.isEmpty, "\(examples.warnings)")
         let result = Synthesizer(catalogue: catalogue, examples: examples, options: SynthesisOptions(rows: 600, seed: 3)).run()
         #expect(result.rows.count == 600)
-        for row in result.rows { #expect(catalogue.validate(row.call).isEmpty) }
+        for row in result.rows { #expect(catalogue.validate(row.call, origin: .request(row.prompt)).isEmpty) }
         #expect(Set(result.rows.map(\.call.toolName)) == Set(catalogue.names + [ToolCatalogue.noToolName]))
         #expect(result.rows.filter { $0.call.toolName == ToolCatalogue.noToolName }.count == 108)
     }

@@ -30,7 +30,7 @@ import ToolCalls
         let result = run()
         #expect(result.rows.count == 1200)
         #expect(result.report.shortfall == 0)
-        for row in result.rows { #expect(catalogue.validate(row.call).isEmpty, "\(row.call)") }
+        for row in result.rows { #expect(catalogue.validate(row.call, origin: .request(row.prompt)).isEmpty, "\(row.call)") }
         let tools = Set(result.rows.map(\.call.toolName))
         #expect(tools == Set(catalogue.names + [ToolCatalogue.noToolName]))
     }
@@ -109,7 +109,7 @@ enum RegexLite {
         let set = try ExampleSet.parse(text, path: "h.jsonl", catalogue: catalogue)
         let result = Synthesizer(catalogue: catalogue, examples: set, options: SynthesisOptions(rows: 100, seed: 1)).run()
         #expect(result.rows.count == 100)
-        for row in result.rows { #expect(catalogue.validate(row.call).isEmpty) }
+        for row in result.rows { #expect(catalogue.validate(row.call, origin: .request(row.prompt)).isEmpty) }
     }
 }
 
@@ -129,7 +129,7 @@ enum RegexLite {
         """#, path: "j.jsonl", catalogue: catalogue)
         let result = Synthesizer(catalogue: catalogue, examples: examples, options: SynthesisOptions(rows: 300, seed: 2)).run()
         #expect(result.rows.count == 300)
-        for row in result.rows { #expect(catalogue.validate(row.call).isEmpty) }
+        for row in result.rows { #expect(catalogue.validate(row.call, origin: .request(row.prompt)).isEmpty) }
         #expect(result.report.dropped.contains { $0.reason == "run_job / not" && $0.rows > 0 }, "\(result.report.dropped)")
     }
 }
