@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Inference
 import JSON
+import Synthesis
 import ToolCalls
 import Training
 
@@ -34,7 +35,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue this adapter directory (its rank, alpha and targets win).") var `init`: String?
     @Option(help: "The trainer's Python venv (default: ${XDG_CACHE_HOME:-~/.cache}/toolrouter/train-venv).") var venv: String?
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).") var lr = 5e-4
-    @Option(help: "Fraction of the examples held out for the evaluation.") var holdout = 0.2
+    @Option(help: "Fraction of the examples held out for the evaluation.") var holdout = 0.15
     @Option(name: .customLong("decision-weight"), help: "Loss weight of the tokens that decide a call (tool name, keys, numbers, structure).")
     var decisionWeight = 5.0
     @Option(help: "LoRA rank.") var r = 8
@@ -105,7 +106,7 @@ struct TrainCommand: ParsableCommand {
             initAdapter: self.`init`, wallSeconds: MonotonicClock.now() - started, machine: AdapterCard.machineDescription())
         if let signal = result.stoppedBy {
             if result.checkpoints > 0 {
-                try writeCard(summary)
+                try writeCard(summary, tools: tools)
                 note("stopped by \(signal); \(out) holds the adapter of the last finished epoch (\(result.checkpoints))")
             } else {
                 note("stopped by \(signal) before the first epoch ended; no adapter was written")
@@ -115,7 +116,7 @@ struct TrainCommand: ParsableCommand {
 
         summary.evaluations = try evaluate(data.heldOut, tools: tools, engine: engine)
         summary.wallSeconds = MonotonicClock.now() - started
-        try writeCard(summary)
+        try writeCard(summary, tools: tools)
         try? FileManager.default.removeItem(atPath: work)
         for (label, source, report) in summary.evaluations {
             note(String(format: "%@ (%@, %d rows): valid %.1f%%, tool name %.1f%%, arguments %.1f%%, false tool calls %.1f%% of all rows",
@@ -133,16 +134,30 @@ struct TrainCommand: ParsableCommand {
         var rowsPerTool: [String: Int] { rows.reduce(into: [:]) { $0[$1.call.toolName, default: 0] += 1 } }
     }
 
-    /// The held-out slice comes from the examples (seeded); the rest would feed the generator. With the hidden
-    /// --training-rows the rows are taken as given, and without --examples the slice is cut from those rows.
+    /// The held-out slice comes from the examples (seeded, before anything is generated, so the generator never
+    /// sees it); the generator turns the rest into `rows` training rows. With the hidden --training-rows the rows
+    /// are taken as given, and without --examples the slice is cut from those rows.
     func trainingData(_ tools: ToolCatalogue) throws -> TrainingData {
         var random = SplitMix(seed: UInt64(bitPattern: Int64(seed)))
+        if let examples, trainingRows == nil {
+            let set: ExampleSet
+            do { set = try ExampleSet.load(path: examples, catalogue: tools) } catch { throw CLIError(error.description) }
+            for warning in set.warnings { note("warning: \(warning)") }
+            var order = Array(set.examples.indices)
+            shuffle(&order, &random)
+            let heldOut = order.prefix(Int((Double(order.count) * holdout).rounded(.up))).map { set.examples[$0] }
+            let heldLines = Set(heldOut.map(\.line))
+            let kept = set.filter { !heldLines.contains($0.line) }
+            guard !kept.examples.isEmpty else { throw CLIError("\(examples): no examples left after the hold-out") }
+            let result = Synthesizer(catalogue: tools, examples: kept,
+                                     options: SynthesisOptions(rows: rows, seed: UInt64(bitPattern: Int64(seed)))).run()
+            let generated = result.rows.map { TrainingExample(prompt: $0.prompt, call: $0.call) }
+            return TrainingData(rows: generated, heldOut: heldOut.map { goldRow(TrainingExample(prompt: $0.prompt, call: $0.call)) },
+                                report: result.report.json)
+        }
         var exampleRows: [TrainingExample] = []
         if let examples { exampleRows = try readExamples(examples, tools: tools) }
-        guard let trainingRows else {
-            // The generator (Synthesis) turns the kept examples into `rows` training rows here.
-            throw CLIError("synthesising training rows from --examples is not available in this build; pass --training-rows FILE.jsonl")
-        }
+        guard let trainingRows else { throw CLIError("give --examples FILE.jsonl") }
         var given = try readExamples(trainingRows, tools: tools)
         var heldOutSource = exampleRows
         if examples == nil {
@@ -202,9 +217,14 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    private func writeCard(_ summary: TrainingSummary) throws {
+    /// The card and train_info.json, then the catalogue record in train_info.json (serve, eval and reload check
+    /// it: an adapter belongs to the catalogue it was trained on).
+    private func writeCard(_ summary: TrainingSummary, tools: ToolCatalogue) throws {
         let name = URL(fileURLWithPath: catalogue).lastPathComponent.replacingOccurrences(of: ".tools.json", with: "")
-        do { try AdapterCard.write(summary, to: out, adapterName: name) } catch { throw CLIError("\(out): \(error)") }
+        do {
+            try AdapterCard.write(summary, to: out, adapterName: name)
+            try AdapterCatalogueRecord.write(CatalogueFingerprint(catalogue: tools), adapterDirectory: out)
+        } catch { throw CLIError("\(out): \(error)") }
     }
 
     private func note(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
