@@ -12,12 +12,15 @@ public struct TrainerSetupError: Error, Sendable, CustomStringConvertible {
 
 /// The trainer scripts' folder: `trainer.py` and `requirements.txt`.
 public enum TrainerLocator {
-    /// The places searched, in order: `$TOOLROUTER_TRAINER_DIR`, the `training/` folder of the checkout the
+    /// The places searched, in order: `$TOOLROUTER_TRAINER_DIR`, `./training/` (a checkout as the working
+    /// directory, as the model lookup does), the `training/` folder of the checkout the
     /// binary was built in (`.build/<config>/toolrouter` or `.build/<triple>/<config>/toolrouter`), and
     /// `<prefix>/share/toolrouter/training/` beside an installed `<prefix>/bin/toolrouter`.
-    public static func candidates(environment: [String: String], executable: String) -> [String] {
+    public static func candidates(environment: [String: String], executable: String,
+                                  workingDirectory: String = FileManager.default.currentDirectoryPath) -> [String] {
         var paths: [String] = []
         if let env = environment["TOOLROUTER_TRAINER_DIR"], !env.isEmpty { paths.append(env) }
+        paths.append(URL(fileURLWithPath: workingDirectory).appendingPathComponent("training").path)
         let binDir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for up in [2, 3] {
             var dir = binDir
@@ -30,8 +33,9 @@ public enum TrainerLocator {
 
     /// The first candidate holding `trainer.py` and `requirements.txt`.
     public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment,
-                               executable: String = CommandLine.arguments[0]) throws(TrainerSetupError) -> String {
-        let paths = candidates(environment: environment, executable: executable)
+                               executable: String = CommandLine.arguments[0],
+                               workingDirectory: String = FileManager.default.currentDirectoryPath) throws(TrainerSetupError) -> String {
+        let paths = candidates(environment: environment, executable: executable, workingDirectory: workingDirectory)
         for path in paths where isTrainerDir(path) { return path }
         throw TrainerSetupError("the trainer scripts (trainer.py, requirements.txt) were not found; set TOOLROUTER_TRAINER_DIR "
                                 + "to the repository's training/ folder, or install with scripts/install. Looked in:\n  "

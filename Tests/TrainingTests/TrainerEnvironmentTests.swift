@@ -41,21 +41,21 @@ struct TrainerEnvironmentTests {
         #expect(TrainerVenv(directory: "/x", requirements: "/r").directory == "/x")
     }
 
-    @Test("trainer lookup: $TOOLROUTER_TRAINER_DIR, then the checkout's training/, then <prefix>/share/toolrouter/training")
+    @Test("trainer lookup: $TOOLROUTER_TRAINER_DIR, ./training, then the checkout's training/, then <prefix>/share/toolrouter/training")
     func trainerLookup() throws {
         let candidates = TrainerLocator.candidates(environment: ["TOOLROUTER_TRAINER_DIR": "/env/training"],
-                                                   executable: "/src/repo/.build/release/toolrouter")
-        #expect(candidates == ["/env/training", "/src/repo/training", "/src/training", "/src/repo/.build/share/toolrouter/training"])
+                                                   executable: "/src/repo/.build/release/toolrouter", workingDirectory: "/cwd")
+        #expect(candidates == ["/env/training", "/cwd/training", "/src/repo/training", "/src/training", "/src/repo/.build/share/toolrouter/training"])
         #expect(TrainerLocator.candidates(environment: [:], executable: "/usr/local/bin/toolrouter").last == "/usr/local/share/toolrouter/training")
 
         let root = try Self.scratch("prefix")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let share = root + "/share/toolrouter/training"
         try FileManager.default.createDirectory(atPath: share, withIntermediateDirectories: true)
-        #expect(throws: TrainerSetupError.self) { try TrainerLocator.resolve(environment: [:], executable: root + "/bin/toolrouter") }
+        #expect(throws: TrainerSetupError.self) { try TrainerLocator.resolve(environment: [:], executable: root + "/bin/toolrouter", workingDirectory: root + "/elsewhere") }
         for file in ["trainer.py", "requirements.txt"] { _ = FileManager.default.createFile(atPath: share + "/" + file, contents: Data()) }
-        #expect(try TrainerLocator.resolve(environment: [:], executable: root + "/bin/toolrouter") == share)
-        #expect(try TrainerLocator.resolve(environment: ["TOOLROUTER_TRAINER_DIR": share], executable: "/nowhere/bin/toolrouter") == share)
+        #expect(try TrainerLocator.resolve(environment: [:], executable: root + "/bin/toolrouter", workingDirectory: root + "/elsewhere") == share)
+        #expect(try TrainerLocator.resolve(environment: ["TOOLROUTER_TRAINER_DIR": share], executable: "/nowhere/bin/toolrouter", workingDirectory: root + "/elsewhere") == share)
     }
 
     @Test("Python 3.10 and later qualify; the error for none names the Debian fix")
