@@ -22,6 +22,8 @@ public struct TrainerSettings: Sendable, Equatable {
     public var seed: Int = 0
     public var initAdapter: String?
     public var maxSteps: Int?
+    /// Warm-up steps of the learning rate (trainer.py's default, 8, when nil).
+    public var warmup: Int?
 
     /// Settings with the defaults above.
     public init(rowsFile: String, model: String, out: String) {
@@ -37,6 +39,7 @@ public struct TrainerSettings: Sendable, Equatable {
                     "--batch", "\(batch)", "--threads", "\(threads)", "--seed", "\(seed)"]
         if let initAdapter { args += ["--init", initAdapter] }
         if let maxSteps { args += ["--max-steps", "\(maxSteps)"] }
+        if let warmup { args += ["--warmup", "\(warmup)"] }
         return args
     }
 }

@@ -77,7 +77,7 @@ struct DecisionWeightsTests {
         } catch {
             #expect(error.description.hasPrefix("rows.jsonl:2: target fails its schema: /target/arguments/order_id"), "\(error)")
         }
-        let example = try TrainingExample(line: #"{"prompt":"p","target":{"tool":"request_refund","arguments":{"reason":"late","order_id":"ORD-1234"}}}"#,
+        let example = try TrainingExample(line: #"{"prompt":"ORD-1234 came late","target":{"tool":"request_refund","arguments":{"reason":"late","order_id":"ORD-1234"}}}"#,
                                           catalogue: catalogue)
         #expect(example.call.canonicalJSON == #"{"tool":"request_refund","arguments":{"order_id":"ORD-1234","reason":"late"}}"#)
     }

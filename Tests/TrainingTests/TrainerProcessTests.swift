@@ -98,7 +98,7 @@ struct TrainerProcessTests {
         let lines = [
             #"{"prompt":"Where is my order ORD-55821?","target":{"tool":"track_order","arguments":{"order_id":"ORD-55821"}}}"#,
             #"{"prompt":"track ORD-1234 please","target":{"tool":"track_order","arguments":{"order_id":"ORD-1234"}}}"#,
-            #"{"prompt":"Refund ORD-777, it broke","target":{"tool":"request_refund","arguments":{"order_id":"ORD-777","reason":"it broke"}}}"#,
+            #"{"prompt":"Refund ORD-7771, it broke","target":{"tool":"request_refund","arguments":{"order_id":"ORD-7771","reason":"it broke"}}}"#,
             #"{"prompt":"hello!","target":{"tool":"no_tool","reason":"small talk"}}"#,
         ]
         let dir = try TrainerEnvironmentTests.scratch("smoke")
@@ -107,16 +107,17 @@ struct TrainerProcessTests {
         try (rows.joined(separator: "\n") + "\n").write(toFile: dir + "/rows.jsonl", atomically: true, encoding: .utf8)
         var settings = TrainerSettings(rowsFile: dir + "/rows.jsonl", model: model, out: dir + "/adapter")
         settings.batch = 4
-        settings.epochs = 4
-        settings.lr = 2e-3
+        settings.epochs = 6
+        settings.lr = 3e-3
+        settings.warmup = 1
         settings.rank = 4
         settings.alpha = 8
         settings.targets = ["q_proj", "v_proj"]
         let trainerDir = TestPaths.packageRoot.appendingPathComponent("training").path
         let result = try TrainerProcess.run(python: venv.python, trainerDir: trainerDir, settings: settings, logPath: dir + "/log") { _ in }
-        #expect(result.losses.count == 4 && result.checkpoints == 4)
+        #expect(result.losses.count == 6 && result.checkpoints == 6)
         let first = try #require(result.losses.first), last = try #require(result.losses.last)
-        #expect(last < first * 0.8, "losses \(result.losses)")
+        #expect(last < first * 0.5, "losses \(result.losses)")
         #expect(result.start?["check"]?["used"]?.stringValue == "shared")
         for file in ["adapter_config.json", "adapter_model.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/adapter/" + file))
