@@ -85,6 +85,7 @@ extension SocketSuites {
                                                          "MODEL": dir + "/tiny.gguf"], log: "install")
             #expect(install.wait(timeout: 120) == 0, "\(install.output)")
             for path in ["/opt/tr/bin/toolrouter", "/opt/tr/share/toolrouter/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+                         "/opt/tr/share/toolrouter/training/trainer.py", "/opt/tr/share/toolrouter/training/requirements.txt",
                          "/etc/toolrouter/toolrouter.json", "/etc/toolrouter/catalogues/support.tools.json",
                          "/etc/systemd/system/toolrouter-agent.socket", "/etc/systemd/system/toolrouter-handlers.socket"] {
                 #expect(FileManager.default.fileExists(atPath: root + path), "\(path) missing")
