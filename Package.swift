@@ -48,7 +48,7 @@ let package = Package(
         // Training data from a catalogue and a few examples: slots, frames, carriers, value pools, no_tool rows.
         .target(name: "Synthesis", dependencies: ["JSON", "ToolCalls", "SchemaGrammar"]),
         // Distillation client: asks an OpenAI-compatible chat endpoint for more training rows, judges them.
-        .target(name: "Teacher", dependencies: ["JSON", "ToolCalls"]),
+        .target(name: "Teacher", dependencies: ["JSON", "ToolCalls", "Synthesis"]),
         // The request pipeline: prompt → tokens → constrained decode → parse → validate.
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // `toolrouter train` after the rows exist: rendered rows with decision weights, the trainer's venv and
@@ -88,6 +88,7 @@ let package = Package(
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "ToolCalls", "JSON", "SchemaGrammar", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "ToolCalls", "Tokenizer", "GGUF", "JSON"]),
+        .testTarget(name: "TeacherTests", dependencies: ["TestSupport", "Teacher", "ToolCalls", "JSON"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

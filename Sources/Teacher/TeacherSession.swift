@@ -9,6 +9,7 @@
 // does, at any temperature) reproduces the same rows.
 
 import JSON
+import Synthesis
 import ToolCalls
 
 /// How much to ask for, and how.
@@ -108,8 +109,8 @@ public struct TeacherSession: Sendable {
         let judge = validate ?? { RowChecks.verdict($0, catalogue: catalogue) }
         var result = TeacherResult()
         var seen = Set(examples.map(\.dedupeKey))
-        var generator = SplitMix(seed: seed)
-        let batches = Self.batches(examples.shuffled(using: &generator), size: max(1, options.batchSize))
+        var generator = SynthRandom(seed: seed)
+        let batches = Self.batches(generator.shuffled(examples), size: max(1, options.batchSize))
         let perRequest = max(1, (options.batchSize * options.paraphrasesPerExample + options.proposalsPerRequest) / 2)
         let budget = options.maxRequests ?? max(2, 3 * ((count + perRequest - 1) / perRequest))
 
@@ -183,18 +184,5 @@ public struct TeacherSession: Sendable {
             }
             return (tool.name, optionals)
         }
-    }
-}
-
-/// SplitMix64, for the seeded batch order (the standard library has no seedable generator).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

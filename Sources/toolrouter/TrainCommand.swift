@@ -138,13 +138,12 @@ struct TrainCommand: ParsableCommand {
     /// sees it); the generator turns the rest into `rows` training rows. With the hidden --training-rows the rows
     /// are taken as given, and without --examples the slice is cut from those rows.
     func trainingData(_ tools: ToolCatalogue) throws -> TrainingData {
-        var random = SplitMix(seed: UInt64(bitPattern: Int64(seed)))
+        var random = SynthRandom(seed: UInt64(bitPattern: Int64(seed)))
         if let examples, trainingRows == nil {
             let set: ExampleSet
             do { set = try ExampleSet.load(path: examples, catalogue: tools) } catch { throw CLIError(error.description) }
             for warning in set.warnings { note("warning: \(warning)") }
-            var order = Array(set.examples.indices)
-            shuffle(&order, &random)
+            let order = random.shuffled(Array(set.examples.indices))
             let heldOut = order.prefix(Int((Double(order.count) * holdout).rounded(.up))).map { set.examples[$0] }
             let heldLines = Set(heldOut.map(\.line))
             let kept = set.filter { !heldLines.contains($0.line) }
@@ -161,10 +160,10 @@ struct TrainCommand: ParsableCommand {
         var given = try readExamples(trainingRows, tools: tools)
         var heldOutSource = exampleRows
         if examples == nil {
-            shuffle(&given, &random)
+            given = random.shuffled(given)
             heldOutSource = given
         } else {
-            shuffle(&heldOutSource, &random)
+            heldOutSource = random.shuffled(heldOutSource)
         }
         let count = Int((Double(heldOutSource.count) * holdout).rounded(.up))
         let heldOut = Array(heldOutSource.prefix(count))
@@ -228,26 +227,4 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func note(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
-}
-
-/// Fisher–Yates with an explicit draw per position, so a seed gives the same split on every toolchain
-/// (the standard library's `shuffle` algorithm is not specified).
-func shuffle<T>(_ items: inout [T], _ random: inout SplitMix) {
-    guard items.count > 1 else { return }
-    for index in stride(from: items.count - 1, to: 0, by: -1) {
-        items.swapAt(index, Int(random.next() % UInt64(index + 1)))
-    }
-}
-
-/// SplitMix64, for the seeded hold-out split.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -110,7 +110,7 @@ struct ServerSetupError: Error, CustomStringConvertible {
             switch candidate.verdict {
             case .keep:
                 #expect(RowChecks.verdict(candidate.row, catalogue: catalogue) == .keep)
-                #expect(catalogue.validate(candidate.row.call).isEmpty)
+                #expect(catalogue.validate(candidate.row.call, origin: .request(candidate.row.prompt)).isEmpty)
                 #expect(!seen.contains(candidate.row.dedupeKey))
             case .reject(let reason, let detail):
                 #expect([RejectReason.schema, RejectReason.notInRequest, RejectReason.emptyReason, RejectReason.duplicate].contains(reason))
