@@ -4,7 +4,7 @@
 // `RequestSpans` state + 1 as its count) instead of the usual return frame; the span's body runs
 // above it. Every byte consumed while a marker is on the stack steps the marker's state, and a
 // byte the request does not continue kills that stack. When the body ends, the marker pops and
-// parsing goes on after the rule. The request state thus lives in the stack nodes themselves, so
+// parsing goes on after the rule — if the request allows a span to end there (a word boundary). The request state thus lives in the stack nodes themselves, so
 // states, memoised transitions and rollback all work unchanged, per request (the arena is the
 // matcher's own).
 //
@@ -62,7 +62,10 @@ extension GrammarMatcher {
         let p = arena.position[Int(node)]
         let below = arena.parent[Int(node)]
         if arena.count[Int(node)] > 0 {
-            expand(arena.node(p + 1, below), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
+            // The body is done: the span ends here only at a word boundary of the request.
+            if let spans, spans.mayEnd(arena.count[Int(node)] - 1) {
+                expand(arena.node(p + 1, below), into: &ready, accepting: &accepting, context: &context, depth: depth + 1)
+            }
             return true
         }
         let span = Int(grammar.spans.span(ofRule: r))

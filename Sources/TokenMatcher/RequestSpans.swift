@@ -7,6 +7,20 @@
 // runs over the decoded text (the validator's view too), and a span can never start in the middle
 // of an escape sequence. Escapes that decode to other characters than controls, quote, backslash
 // and slash (`\u0041` for `A`) are refused: the grammar's canonical form writes those raw.
+//
+// Spans run from word boundary to word boundary (`SpanBoundaries` has the rule and the reason). The
+// automaton is built over the request with a marker byte 0xFF — never part of UTF-8 — written before
+// every offset where a span may start, so a span's first step is the marker and the start rule costs
+// nothing at run time: from the empty span the only way in is through a marker. Inside a span the
+// markers are stepped over (a byte the text has directly, else the marker then the byte). Which
+// states may end a span is worked out once per state from the offsets it ends at (the suffix-link
+// tree carries them up), and the matcher asks before it lets a span's closing quote through.
+// Whether a marker precedes a byte depends only on the scalar before and the scalar the byte starts,
+// so for ASCII both steps are exact; after a non-ASCII lead byte that starts a letter in one place
+// and a symbol in another the automaton keeps one reading, so it may refuse a rare valid span, never
+// admit an invalid one (the validator, which checks the same rule directly, has the last word).
+
+import Grammar
 
 /// The request's text as a suffix automaton, with the escape decoder the matcher runs in front of it.
 /// State values are packed as `automaton state << 3 | decoder state`; `start` is the empty span.
@@ -18,6 +32,8 @@ public struct RequestSpans: Sendable {
     /// Per automaton state: the length of the longest substring it stands for, and its suffix link.
     private var length: [Int32] = []
     private var link: [Int32] = []
+    /// Per automaton state: some occurrence of its substrings ends where a span may end.
+    private var endsSpan: [Bool] = []
     /// Edge pool: byte, target state and the next edge of the same state (−1 ends the list).
     private var edgeByte: [UInt8] = []
     private var edgeTarget: [Int32] = []
@@ -25,32 +41,48 @@ public struct RequestSpans: Sendable {
 
     /// The packed state of an empty span (automaton root, no escape pending).
     public static let start: Int32 = 0
+    /// Written before every offset where a span may start (0xFF is no UTF-8 byte).
+    static let marker: UInt8 = 0xFF
 
-    /// Builds the automaton of `text`'s substrings.
+    /// Builds the automaton of `text`'s word-bounded substrings.
     public init(_ text: String) {
         self.text = text
-        let bytes = Array(text.utf8)
-        firstEdge.reserveCapacity(2 * bytes.count + 1)
-        length.reserveCapacity(2 * bytes.count + 1)
-        link.reserveCapacity(2 * bytes.count + 1)
-        edgeByte.reserveCapacity(3 * bytes.count)
-        edgeTarget.reserveCapacity(3 * bytes.count)
-        edgeNext.reserveCapacity(3 * bytes.count)
+        let boundaries = SpanBoundaries(text)
+        let bytes = boundaries.bytes
+        let capacity = 4 * bytes.count + 1
+        firstEdge.reserveCapacity(capacity)
+        length.reserveCapacity(capacity)
+        link.reserveCapacity(capacity)
+        endsSpan.reserveCapacity(capacity)
+        edgeByte.reserveCapacity(2 * capacity)
+        edgeTarget.reserveCapacity(2 * capacity)
+        edgeNext.reserveCapacity(2 * capacity)
         var last = addState(length: 0, link: -1)
-        for byte in bytes { last = extend(last, byte) }
+        for (i, byte) in bytes.enumerated() {
+            if boundaries.startAllowed[i] { last = extend(last, Self.marker) }
+            last = extend(last, byte)
+            endsSpan[Int(last)] = boundaries.endAllowed[i + 1]
+        }
+        // A state's substrings end at the union of its suffix-link children's offsets (and its own):
+        // longest states first, each passes its answer to its link.
+        for state in length.indices.sorted(by: { length[$0] > length[$1] }) where link[state] >= 0 && endsSpan[state] {
+            endsSpan[Int(link[state])] = true
+        }
+        endsSpan[0] = true   // the empty span (a schema's minLength decides whether it may be empty)
     }
 
-    /// Number of automaton states (at most twice the text's length in bytes, plus one).
+    /// Number of automaton states (at most twice the text's length in bytes plus its start offsets, plus one).
     public var stateCount: Int { length.count }
 
-    /// True when `bytes` occur in the text (the validator's question, asked of the automaton).
+    /// True when `bytes` are a span of the text, word boundary to word boundary (the validator's
+    /// question, asked of the automaton).
     public func contains<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
         var state: Int32 = 0
         for byte in bytes {
-            guard let next = transition(state, byte) else { return false }
+            guard let next = advance(state, byte) else { return false }
             state = next
         }
-        return true
+        return endsSpan[Int(state)]
     }
 
     // MARK: The matcher's steps
@@ -63,11 +95,11 @@ public struct RequestSpans: Sendable {
         case 0:
             // A backslash only when some escape after it can continue the span.
             if byte == 0x5C { return hasTransition(state, in: Self.escapable) ? state << 3 | 1 : nil }
-            return transition(state, byte).map { $0 << 3 }
+            return advance(state, byte).map { $0 << 3 }
         case 1:
             if byte == UInt8(ascii: "u") { return hasTransition(state, in: 0x00...0x1F) ? state << 3 | 2 : nil }
             guard let decoded = Self.shortEscape(byte) else { return nil }
-            return transition(state, decoded).map { $0 << 3 }
+            return advance(state, decoded).map { $0 << 3 }
         case 2, 3:
             return byte == UInt8(ascii: "0") ? state << 3 | ((packed & 7) + 1) : nil
         case 4:
@@ -77,10 +109,15 @@ public struct RequestSpans: Sendable {
         case 5, 6:
             guard let digit = Self.hexValue(byte) else { return nil }
             let decoded = UInt8((packed & 7 == 6 ? 16 : 0) + digit)
-            return transition(state, decoded).map { $0 << 3 }
+            return advance(state, decoded).map { $0 << 3 }
         default:
             return nil
         }
+    }
+
+    /// True when a span in packed state `packed` may end here (no escape pending, at a word boundary).
+    func mayEnd(_ packed: Int32) -> Bool {
+        packed & 7 == 0 && endsSpan[Int(packed >> 3)]
     }
 
     /// Adds to `set` every byte that may come next in a span in packed state `packed` (a superset: the
@@ -90,11 +127,7 @@ public struct RequestSpans: Sendable {
             set.insert(0x20...0x7E)
             return
         }
-        var edge = firstEdge[Int(packed >> 3)]
-        while edge >= 0 {
-            set.insert(edgeByte[Int(edge)]...edgeByte[Int(edge)])
-            edge = edgeNext[Int(edge)]
-        }
+        forEachStep(from: packed >> 3) { byte, _ in set.insert(byte...byte) }
         set.insert(0x5C...0x5C)
     }
 
@@ -126,6 +159,34 @@ public struct RequestSpans: Sendable {
 
     // MARK: The automaton
 
+    /// The state after text byte `byte` from `state`: from the empty span only through a start marker;
+    /// inside a span directly when the text goes on with `byte`, else over a marker.
+    private func advance(_ state: Int32, _ byte: UInt8) -> Int32? {
+        if state != 0, let direct = transition(state, byte) { return direct }
+        guard let afterMarker = transition(state, Self.marker) else { return nil }
+        return transition(afterMarker, byte)
+    }
+
+    /// Calls `body` with each text byte `advance` takes from `state`, and where it goes.
+    private func forEachStep(from state: Int32, _ body: (UInt8, Int32) -> Void) {
+        var direct = ByteSet()
+        if state != 0 {
+            var edge = firstEdge[Int(state)]
+            while edge >= 0 {
+                let byte = edgeByte[Int(edge)]
+                if byte != Self.marker { direct.insert(byte...byte); body(byte, edgeTarget[Int(edge)]) }
+                edge = edgeNext[Int(edge)]
+            }
+        }
+        guard let afterMarker = transition(state, Self.marker) else { return }
+        var edge = firstEdge[Int(afterMarker)]
+        while edge >= 0 {
+            let byte = edgeByte[Int(edge)]
+            if !direct.contains(byte) { body(byte, edgeTarget[Int(edge)]) }
+            edge = edgeNext[Int(edge)]
+        }
+    }
+
     private func transition(_ state: Int32, _ byte: UInt8) -> Int32? {
         var edge = firstEdge[Int(state)]
         while edge >= 0 {
@@ -140,18 +201,15 @@ public struct RequestSpans: Sendable {
     }
 
     private func hasTransition(_ state: Int32, in ranges: [ClosedRange<UInt8>]) -> Bool {
-        var edge = firstEdge[Int(state)]
-        while edge >= 0 {
-            let byte = edgeByte[Int(edge)]
-            if ranges.contains(where: { $0.contains(byte) }) { return true }
-            edge = edgeNext[Int(edge)]
-        }
-        return false
+        var found = false
+        forEachStep(from: state) { byte, _ in if !found, ranges.contains(where: { $0.contains(byte) }) { found = true } }
+        return found
     }
 
     private mutating func addState(length: Int32, link: Int32) -> Int32 {
         self.length.append(length)
         self.link.append(link)
+        endsSpan.append(false)
         firstEdge.append(-1)
         return Int32(self.length.count - 1)
     }

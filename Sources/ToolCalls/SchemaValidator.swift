@@ -9,10 +9,12 @@
 // stops and reports the value invalid (fail closed) rather than risk the worker's stack.
 
 import JSON
+import Grammar
 
 /// Where a call came from, for the `x-from-input` check (its values must be spans of the request).
 public enum CallOrigin: Sendable, Equatable {
-    /// Decoded from this request: every `x-from-input` value must occur in it verbatim.
+    /// Decoded from this request: every `x-from-input` value must occur in it verbatim, from word
+    /// boundary to word boundary (`SpanBoundaries`).
     case request(String)
     /// Not decoded from any request (a call written by hand: examples, tests, `render-prompt --call`):
     /// there is no text to ground a value in, so `x-from-input` is not checked. The daemon never uses
@@ -24,8 +26,9 @@ public enum CallOrigin: Sendable, Equatable {
 /// Validates JSON values against one JSON Schema (the subset listed in `ValidatorBuilder`).
 public struct SchemaValidator: Sendable {
     private let nodes: [SchemaNode]
-    /// The request of the value being checked (set on the copy one `validate(_:origin:)` call works on).
-    private var requestBytes: [UInt8]?
+    /// Where grounded values may sit in the request of the value being checked (set on the copy one
+    /// `validate(_:origin:)` call works on).
+    private var request: SpanBoundaries?
 
     /// Compiles `schema`. Throws when it uses a keyword or format the validator does not
     /// implement, has malformed keyword values, an unresolvable `$ref`, or a `$ref` loop that
@@ -41,7 +44,7 @@ public struct SchemaValidator: Sendable {
     /// empty when it is valid.
     public func validate(_ value: JSONValue, origin: CallOrigin) -> [ValidationIssue] {
         var checker = self
-        if case .request(let text) = origin { checker.requestBytes = Array(text.utf8) }
+        if case .request(let text) = origin { checker.request = SpanBoundaries(text) }
         return checker.validate(value)
     }
 
@@ -139,13 +142,14 @@ public struct SchemaValidator: Sendable {
         if let format = node.format, !FormatChecker.isValid(text, format: format) {
             issues.append(Self.issue(node, "format", instance, "\(JSONWriter.quoted(text)) is not a valid \(format.rawValue)"))
         }
-        if node.fromInput, let requestBytes, !Self.occurs(Array(text.utf8), in: requestBytes) {
-            issues.append(Self.issue(node, "x-from-input", instance, "\(JSONWriter.quoted(text)) not found in the request"))
+        if node.fromInput, let request, !request.admits(text.utf8) {
+            issues.append(Self.issue(node, "x-from-input", instance, "\(JSONWriter.quoted(text)) not found in the request" +
+                                     (Self.occurs(Array(text.utf8), in: request.bytes) ? " as whole words" : "")))
         }
     }
 
-    /// True when `needle` is a run of `haystack`'s bytes (UTF-8 is self-synchronising, so a byte match
-    /// of valid UTF-8 is a match of whole characters). Requests are short: the plain search is enough.
+    /// True when `needle` is a run of `haystack`'s bytes at any offset (to tell a value cut out of a word
+    /// from one that is not there at all, in the error).
     static func occurs(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
         if needle.isEmpty { return true }
         guard needle.count <= haystack.count else { return false }

@@ -1,9 +1,10 @@
-// `x-from-input`: whatever the matcher accepts, a grounded value is a span of the request, and the
-// validator refuses one that is not. Requests and schemas are drawn at random from fixed seeds, with
+// `x-from-input`: whatever the matcher accepts, a grounded value is a span of the request from word
+// boundary to word boundary, and the validator refuses one that is not. Requests and schemas are drawn at random from fixed seeds, with
 // quotes, backslashes, controls and non-ASCII text in them, so escaping is exercised on every run.
 
 import Foundation
 import GGUF
+import Grammar
 import JSON
 import SchemaGrammar
 import Testing
@@ -29,9 +30,14 @@ private enum GroundedFixture {
     static let pieces = ["refund", "ORD-", "1234", "ORD-55821", " ", " ", "the", "billing-api", "\"", "\\", "\n", "\t", "café", "日本",
                          "😀", "/", "C:\\temp", "'", "x", "Main St 12", "Zürich", "8004", "{", "}", ",", ":", "\u{01}", "a\"b"]
 
-    /// A request of a few random pieces.
+    /// A request of a few random pieces, joined by a space, a comma or nothing (words run together).
     static func request(_ rng: inout SeededRandom) -> String {
-        (0..<Int.random(in: 1...9, using: &rng)).map { _ in pieces.randomElement(using: &rng) ?? "" }.joined()
+        var out = ""
+        for index in 0..<Int.random(in: 1...9, using: &rng) {
+            if index > 0 { out += [" ", " ", ", ", ""].randomElement(using: &rng) ?? "" }
+            out += pieces.randomElement(using: &rng) ?? ""
+        }
+        return out
     }
 
     /// An object of one to three grounded strings (some in an array), with random lengths and patterns.
@@ -144,7 +150,7 @@ struct GroundedSpanTests {
             if !present {
                 refused += 1
                 #expect(issues.first?.schemaPointer == "/properties/v/x-from-input")
-                #expect(issues.first?.message.hasSuffix("not found in the request") == true)
+                #expect(issues.first?.message.contains("not found in the request") == true)
                 #expect(validator.validate(.object([("v", .string(candidate))]), origin: .unrequested).isEmpty)
             }
         }
@@ -182,8 +188,10 @@ struct GroundedSpanTests {
         // After "ORD-12" the request goes on with a space: no way to four digits, so no completion at all.
         #expect(matcher.completionCost(after: Array(#"{"id":"ORD-12"#.utf8)) == ByteGrammar.unreachable)
         #expect(matcher.completionCost(after: Array(#"{"id":"ORD-3"#.utf8)) == 5)
-        // ORD-9876 is a span of ORD-98765 and fits the pattern: grounded means a span, not a whole word.
-        #expect(matcher.canAccept(Array(#"{"id":"ORD-9876"}"#.utf8)))
+        // ORD-9876 is a substring of ORD-98765 and fits the pattern, but it ends inside a word: refused.
+        #expect(!matcher.canAccept(Array(#"{"id":"ORD-9876""#.utf8)))
+        // And so ORD-98… has no completion at all: five digits break the pattern, four end inside a word.
+        #expect(matcher.completionCost(after: Array(#"{"id":"ORD-98"#.utf8)) == ByteGrammar.unreachable)
     }
 
     @Test("a tool whose required grounded argument the request cannot fill is refused from its name on")
@@ -225,12 +233,72 @@ struct GroundedSpanTests {
     }
 }
 
-/// The validator's substring rule, restated for the tests (bytes of valid UTF-8).
+/// The word-boundary rule, restated for the tests over Unicode scalars (the code under test works on
+/// bytes): a span starts at a non-space scalar that is no word character or follows none, and ends
+/// after a non-space scalar that is no word character or precedes none.
 enum SchemaValidatorProbe {
     static func occurs(_ needle: String, in haystack: String) -> Bool {
-        let n = Array(needle.utf8), h = Array(haystack.utf8)
+        let n = Array(needle.unicodeScalars), h = Array(haystack.unicodeScalars)
         if n.isEmpty { return true }
         guard n.count <= h.count else { return false }
-        return (0...(h.count - n.count)).contains { h[$0..<$0 + n.count].elementsEqual(n) }
+        func word(_ k: Int) -> Bool { h[k] == "_" || h[k].properties.isAlphabetic || h[k].properties.numericType != nil }
+        func space(_ k: Int) -> Bool { h[k].properties.isWhitespace }
+        return (0...(h.count - n.count)).contains { a in
+            let b = a + n.count - 1
+            guard Array(h[a...b]) == n, !space(a), !space(b) else { return false }
+            return (!word(a) || a == 0 || !word(a - 1)) && (!word(b) || b == h.count - 1 || !word(b + 1))
+        }
+    }
+}
+
+@Suite("x-from-input: word boundaries")
+struct GroundedBoundaryTests {
+    static let request = "the (garage) and Emma's room, kitchen: ORD-98765 #12 in Zürich 日本 café."
+
+    @Test("whole words and punctuation-led values are spans; cuts inside words and edge spaces are not")
+    func examples() throws {
+        let schema = try JSONParser.parse(#"{"type":"object","properties":{"v":{"type":"string","x-from-input":true}},"required":["v"]}"#)
+        let grammar = try ByteGrammar(SchemaCompiler.compile(schema))
+        let validator = try SchemaValidator(schema: schema)
+        let spans = RequestSpans(Self.request)
+        func accepted(_ value: String) -> Bool {
+            let matcher = GrammarMatcher(grammar: grammar, spans: spans)
+            return matcher.accept(Array(JSONWriter.compact(.object([("v", .string(value))])).utf8)) && matcher.isAccepting
+        }
+        for good in ["kitchen", "Emma's room", "room,", "(garage)", "garage", "ORD-98765", "98765", "#12", "Zürich", "日本 café.", "café", "Emma", "s room",
+                     "the (garage) and Emma's room, kitchen: ORD-98765 #12 in Zürich 日本 café.", ""] {
+            #expect(accepted(good), "\(good)")
+            #expect(validator.validate(.object([("v", .string(good))]), origin: .request(Self.request)).isEmpty, "\(good)")
+            #expect(spans.contains(Array(good.utf8)), "\(good)")
+        }
+        for bad in ["itchen", "kitche", " kitchen", "and ", "mma", "Emm", "ORD-9876", "RD-98765", "ürich", "caf", "he"] {
+            #expect(!accepted(bad), "\(bad)")
+            let issues = validator.validate(.object([("v", .string(bad))]), origin: .request(Self.request))
+            #expect(issues.first?.message == "\(JSONWriter.quoted(bad)) not found in the request as whole words", "\(bad)")
+            #expect(!spans.contains(Array(bad.utf8)), "\(bad)")
+        }
+    }
+
+    @Test("the automaton, the validator's rule and the scalar restatement agree on every byte range of 40 requests")
+    func exhaustive() {
+        var rng = SeededRandom(state: 9001)
+        let requests = [Self.request, "Emma's", "  x  ", "a_b c'd 'e' ’quoted’ don’t"] + (0..<36).map { _ in GroundedFixture.request(&rng) }
+        var admitted = 0
+        for request in requests {
+            let bytes = Array(request.utf8)
+            let spans = RequestSpans(request), boundaries = SpanBoundaries(request)
+            for a in 0..<bytes.count {
+                for b in (a + 1)...bytes.count {
+                    let piece = Array(bytes[a..<b])
+                    let expected = String(validating: piece, as: UTF8.self).map { SchemaValidatorProbe.occurs($0, in: request) }
+                    #expect(boundaries.admits(piece) == (expected ?? false), "\(request.debugDescription) [\(a)..<\(b)]")
+                    if let expected {
+                        #expect(spans.contains(piece) == expected, "\(request.debugDescription) [\(a)..<\(b)]")
+                        if expected { admitted += 1 }
+                    }
+                }
+            }
+        }
+        #expect(admitted > 500)
     }
 }
