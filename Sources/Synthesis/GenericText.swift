@@ -68,6 +68,19 @@ enum GenericText {
     static let streetNames = ["Oak", "Maple", "Station", "Church", "Mill", "High", "Park", "Elm", "Victoria", "Bridge",
                               "Garden", "Lake", "River", "Hill", "Market", "Cedar", "Willow", "King", "Queen", "North"]
 
+    /// Plain nouns from many domains, for novel grounded values: an example's value with one word swapped
+    /// ("living room" → "guest room", "heat pump" → "garden pump") is a name the model has never seen
+    /// and must copy from the request, which is what `x-from-input` asks of it.
+    static let nouns = ["guest", "garden", "attic", "studio", "river", "harbour", "summer", "winter", "north", "south", "east",
+                        "west", "upper", "lower", "back", "front", "corner", "blue", "green", "red", "silver", "maple", "oak",
+                        "cedar", "music", "reading", "games", "laundry", "utility", "boot", "sun", "tower", "annex", "loft",
+                        "cellar", "pantry", "porch", "workshop", "library", "gallery", "lab", "office", "den", "nook", "hall",
+                        "court", "field", "lake", "hill", "stone", "glass", "paper", "night", "morning", "evening", "jazz",
+                        "piano", "guitar", "rain", "ocean", "forest", "desert", "city", "road", "train", "coffee", "tea",
+                        "bread", "honey", "lemon", "pepper", "cotton", "velvet", "iron", "copper", "marble", "crystal",
+                        "orbit", "comet", "falcon", "otter", "fox", "wolf", "bear", "robin", "swan", "tiger", "panda",
+                        "project", "market", "harvest", "signal", "beacon", "anchor", "compass", "lantern", "meadow"]
+
     /// Which generic pools a property name asks for.
     static func poolWords(for propertyName: String) -> [String] {
         let words = SlotText.words(ofIdentifier: propertyName)

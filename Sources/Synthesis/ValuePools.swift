@@ -7,6 +7,10 @@
 // drawn from the pattern itself: compounds of a generic word list first ("billing-worker" reads
 // better than "qzv-x7"), then walks of the regex automaton (`PatternSampler`). Clock ("HH:MM") and
 // country-code strings get plausible times and real codes; `format`s get well-formed values.
+// Grounded names (`x-from-input` strings with no pattern, enum or format) also get novel values: an
+// example's value with one word swapped for a generic noun or a person's name, sometimes
+// capitalised. The model copies such values from the request; a dozen example values would be
+// learnt as a closed list instead ("Den" and "porch" never seen, the nearest known room answered).
 // Numbers are drawn inside minimum/maximum, biased to small and round values, and drawn in the
 // slot's own unit for durations (so "last 3 hours" is always a whole number of hours). Every
 // candidate passes the leaf's schema (the daemon's validator) before it joins a pool.
@@ -26,6 +30,8 @@ struct ValuePool: Sendable {
 
     /// Other verbatim spans for a free-text property (clauses of the examples, generic clauses).
     private let freeText: [JSONValue]
+    /// Grounded names: invent values by swapping a word of an example value.
+    private let novelNames: Bool
 
     init(schema: JSONValue, propertyName: String, exampleValues: [JSONValue], siblingValues: [JSONValue], clauses: [String] = [],
          random: inout SynthRandom) {
@@ -64,6 +70,30 @@ struct ValuePool: Sendable {
         let isFreeText = schema["pattern"] == nil && schema["format"] == nil && enumValues.isEmpty
             && !words.isEmpty && words.reduce(0, +) >= 3 * words.count
         freeText = isFreeText ? Self.unique(clauses.map(JSONValue.string).filter(accepts)) : []
+        novelNames = schema["x-from-input"] == .bool(true) && schema["pattern"] == nil && schema["format"] == nil
+            && enumValues.isEmpty && !isFreeText && !self.exampleValues.isEmpty
+    }
+
+    /// An example value with one word swapped for a generic noun (or a name, possessive before a noun),
+    /// the new word in the old one's case; sometimes capitalised as a whole.
+    private func novelName(random: inout SynthRandom) -> JSONValue? {
+        guard let base = random.pick(exampleValues)?.stringValue else { return nil }
+        var words = base.split(separator: " ").map(String.init)
+        guard !words.isEmpty else { return nil }
+        let at = random.below(words.count)
+        var word: String
+        if words.count > 1, at < words.count - 1, random.chance(0.3) {
+            word = (random.pick(GenericText.firstNames) ?? "Sam") + "'s"
+        } else {
+            word = random.pick(GenericText.nouns) ?? "guest"
+        }
+        let old = words[at]
+        if old.first?.isUppercase ?? false { word = word.prefix(1).uppercased() + word.dropFirst() }
+        else if word.first?.isUppercase ?? false, !word.hasSuffix("'s") { word = word.lowercased() }
+        words[at] = word
+        var out = words.joined(separator: " ")
+        if random.chance(0.2) { out = out.prefix(1).uppercased() + out.dropFirst() }
+        return .string(out)
     }
 
     private static func unique(_ values: [JSONValue]) -> [JSONValue] {
@@ -92,6 +122,7 @@ struct ValuePool: Sendable {
         }
         if let format, let value = FormatValues.make(format, random: &random) { return .string(value) }
         if !freeText.isEmpty, random.chance(0.4) { return random.pick(freeText) }
+        if novelNames, random.chance(0.45), let name = novelName(random: &random) { return name }
         if !exampleValues.isEmpty, candidates.isEmpty || random.chance(0.35) { return random.pick(exampleValues) }
         return random.pick(candidates) ?? random.pick(exampleValues)
     }
