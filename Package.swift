@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "ToolCalls", "JSON", "SchemaGrammar", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "ToolCalls", "Tokenizer", "GGUF", "JSON"]),
-        .testTarget(name: "TeacherTests", dependencies: ["TestSupport", "Teacher", "ToolCalls", "JSON"]),
+        .testTarget(name: "TeacherTests", dependencies: ["TestSupport", "Teacher", "Synthesis", "ToolCalls", "JSON"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -67,6 +67,56 @@ public struct ExampleSet: Sendable {
         })
     }
 
+    /// This set with `rows` added as examples (rows from elsewhere, e.g. a teacher), numbered on from
+    /// `firstLine`. Each row must pass `judge` first; one that does not is left out, and so is one
+    /// whose prompt is already in the set. Returns the set and how many rows joined it.
+    public func adding(_ rows: [(prompt: String, call: ToolCall)], firstLine: Int, catalogue: ToolCatalogue) -> (set: ExampleSet, added: Int) {
+        var prompts = Set(examples.map(\.prompt))
+        var out = examples
+        for (offset, row) in rows.enumerated() where Self.judge(prompt: row.prompt, call: row.call, catalogue: catalogue) == nil {
+            // judged by the caller already, as a rule; judged again here so nothing unchecked joins
+            guard prompts.insert(row.prompt).inserted, let example = Self.example(line: firstLine + offset, prompt: row.prompt,
+                                                                                 call: row.call, catalogue: catalogue) else { continue }
+            out.append(example)
+        }
+        return (ExampleSet(path: path, examples: out, warnings: warnings), out.count - examples.count)
+    }
+
+    /// Why a row from elsewhere cannot join the examples, or nil when it can: its call must satisfy the
+    /// tool's schema and grounding rule against its prompt (as a file row must), and the slot finder must
+    /// place every value that is neither a boolean nor an enum value in the prompt — verbatim or through
+    /// a documented conversion (9am → "09:00", Germany → "DE"), the generator's own checks. A file row
+    /// with an unplaced value is kept with a warning; a row from a teacher is not worth that risk.
+    public static func judge(prompt: String, call: ToolCall, catalogue: ToolCatalogue) -> ExampleRejection? {
+        guard !prompt.allSatisfy(\.isWhitespace) else { return ExampleRejection(kind: .empty, detail: "empty prompt") }
+        if case .noTool(let reason) = call {
+            return reason.allSatisfy(\.isWhitespace) ? ExampleRejection(kind: .empty, detail: "no_tool without a reason") : nil
+        }
+        if let issue = catalogue.validate(call, origin: .request(prompt)).first {
+            return ExampleRejection(kind: issue.schemaPointer.hasSuffix("/x-from-input") ? .notStated : .schema,
+                                    detail: "\(call.toolName)\(issue.instancePointer.isEmpty ? "" : " " + issue.instancePointer): \(issue.message)")
+        }
+        guard let example = Self.example(line: 0, prompt: prompt, call: call, catalogue: catalogue) else {
+            return ExampleRejection(kind: .schema, detail: "unknown tool \(call.toolName)")
+        }
+        if let missing = example.analysis.missing.first {
+            let leaf = example.leaves[missing]
+            return ExampleRejection(kind: .notStated,
+                                    detail: "\(call.toolName) \(leaf.pointer) = \(JSONWriter.compact(leaf.value)) is not stated in the request")
+        }
+        return nil
+    }
+
+    /// An example of `call` (nil for a tool the catalogue does not have).
+    static func example(line: Int, prompt: String, call: ToolCall, catalogue: ToolCatalogue) -> Example? {
+        guard case .tool(let name, let arguments) = call else {
+            return Example(line: line, prompt: prompt, call: call, leaves: [], analysis: SlotAnalysis())
+        }
+        guard let definition = catalogue.tool(named: name) else { return nil }
+        let leaves = ArgumentLeaves.leaves(of: arguments, schema: definition.parameters)
+        return Example(line: line, prompt: prompt, call: call, leaves: leaves, analysis: SlotFinder.find(Array(prompt), leaves: leaves))
+    }
+
     /// Reads and checks `path` against `catalogue`.
     public static func load(path: String, catalogue: ToolCatalogue) throws(ExampleFileError) -> ExampleSet {
         let text: String
@@ -151,6 +201,24 @@ private struct ExampleRowReader {
         for key in required where !members.contains(where: { $0.key == key }) { throw fail(pointer, .missingKey(key)) }
         if let extra = members.first(where: { !required.contains($0.key) }) { throw fail(pointer + ArgumentLeaf.pointer([.key(extra.key)], wildcardIndexes: false), .unexpectedKey(extra.key)) }
     }
+}
+
+/// Why a row from elsewhere cannot join the examples (`ExampleSet.judge`).
+public struct ExampleRejection: Sendable, Equatable, CustomStringConvertible {
+    /// What kind of problem.
+    public enum Kind: Sendable, Equatable {
+        /// The call breaks its tool's schema, or names no catalogue tool.
+        case schema
+        /// A value is not in the request: not a span of it (grounded), or not placed by the slot finder.
+        case notStated
+        /// An empty prompt or a no_tool row without a reason.
+        case empty
+    }
+    /// The kind.
+    public let kind: Kind
+    /// What exactly: the tool, the argument's pointer, the value.
+    public let detail: String
+    public var description: String { detail }
 }
 
 /// Why an examples file cannot be used: the file, the 1-based line (0: the whole file), the JSON

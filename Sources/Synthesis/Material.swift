@@ -147,9 +147,11 @@ struct Material {
 
     mutating func noToolRow(random: inout SynthRandom) -> SynthesisRow? {
         var sources: [(String, Double)] = []
-        if !ownNoTool.isEmpty { sources.append(("examples", 0.3)) }
-        if !cutVariants.isEmpty { sources.append(("cut", 0.35)) }
-        if !poolLines.isEmpty { sources.append(("pool", 0.35)) }
+        // Cut variants weigh most: "turn the lights on" (which room?) is the no_tool a router meets most
+        // and the hardest to tell from a call, since it reads like one.
+        if !ownNoTool.isEmpty { sources.append(("examples", 0.25)) }
+        if !cutVariants.isEmpty { sources.append(("cut", 0.45)) }
+        if !poolLines.isEmpty { sources.append(("pool", 0.3)) }
         var roll = random.unit() * sources.reduce(0) { $0 + $1.1 }
         var source = sources.last?.0 ?? ""
         for (name, weight) in sources { if roll < weight { source = name; break }; roll -= weight }
@@ -186,8 +188,9 @@ struct Material {
             let pool = pools[frame.tool + "\u{1}" + slot.poolKey]
             var chosen: (JSONValue, String)?
             let plural = Self.pluralFollows(Frame.placeholder(index), in: text) && slot.original.doubleValue != 1
+            let form = slot.form.varied(&random)
             for _ in 0..<6 {
-                guard let value = pool?.draw(for: slot.form, random: &random), let surface = slot.form.render(value) else { continue }
+                guard let value = pool?.draw(for: form, random: &random), let surface = form.render(value) else { continue }
                 if plural && value.doubleValue == 1 { continue }   // no "1 replicas"
                 if used[slot.poolKey]?.contains(surface) ?? false { continue }
                 chosen = (value, surface)

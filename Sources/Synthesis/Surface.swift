@@ -6,6 +6,11 @@
 // 300, one that wrote "$5" as "$12", "URGENT" as "LOW", "this week" (for `this_week`) as "last
 // week", "Germany" (for "DE") as "France", "9am" (for "09:00") as "6pm". These are exactly the
 // conversions the argument conventions allow, and no others.
+//
+// A refill may also change the form within its kind (`varied`): a clock time written "9am" in the
+// one example that has it comes back as "21:15", "quarter past nine in the evening" or "9:15 PM",
+// a small number as a word or as digits, a percentage with another suffix. Each frame then teaches
+// every written form of its conversions, not only the one its author happened to use.
 
 import JSON
 
@@ -108,6 +113,24 @@ enum SurfaceForm: Sendable, Equatable {
     case duration(DurationStyle, schemaUnit: TimeUnit)
     /// An "HH:MM" value written as a clock time.
     case clock(ClockStyle)
+
+    /// This form or another of the same kind: a clock style (six times in ten), a number word for
+    /// digits or digits for a word (one in four: people mostly write digits), a percent suffix (four
+    /// in ten). Other forms stay as they are.
+    func varied(_ random: inout SynthRandom) -> SurfaceForm {
+        switch self {
+        case .clock where random.chance(0.6):
+            let styles: [ClockStyle] = [.twentyFour(padded: false), .twentyFour(padded: true), .twelve(suffixes: ["am", "pm"], spaced: false),
+                                        .twelve(suffixes: ["am", "pm"], spaced: true), .twelve(suffixes: ["AM", "PM"], spaced: true),
+                                        .twelve(suffixes: ["a.m.", "p.m."], spaced: true), .words, .words]
+            return .clock(random.pick(styles) ?? .words)
+        case .number(.digits(0)) where random.chance(0.25): return .number(.word)
+        case .number(.word) where random.chance(0.25): return .number(.digits(fractionDigits: 0))
+        case .number(.percent) where random.chance(0.4):
+            return .number(.percent(suffix: random.pick(NumberText.percentSuffixes.filter { $0 != "pct" }) ?? "%"))
+        default: return self
+        }
+    }
 
     /// `value` written in this form (nil when it cannot be, e.g. a duration that is not a whole
     /// number of the written unit).

@@ -38,6 +38,9 @@ public struct TrainingSummary: Sendable {
     public var machine: String
     /// Evaluations: label (e.g. "held-out slice"), the rows' source, and the report.
     public var evaluations: [(label: String, source: String, report: EvalReport)]
+    /// The teacher's part, when one was asked (`--teacher`): endpoint, model, the distillation counts
+    /// and `joined`, the rows that joined the examples.
+    public var teacher: JSONValue?
     /// Extra top-level keys for train_info.json (e.g. the catalogue binding).
     public var extraInfo: [(key: String, value: JSONValue)] = []
 
@@ -95,6 +98,7 @@ public enum AdapterCard {
             ("rows", .number(JSONNumber(s.rowCount))),
             ("rows_per_tool", .object(s.rowsPerTool.sorted { $0.key < $1.key }.map { ($0.key, .number(JSONNumber($0.value))) })),
             ("generator", s.generatorReport ?? .null),
+            ("teacher", s.teacher ?? .null),
             ("decision_weight", .number(JSONNumber(s.decisionWeight))),
             ("init", s.initAdapter.map(JSONValue.string) ?? .null),
             ("trainer", s.trainerStart ?? .null),
@@ -139,6 +143,14 @@ public enum AdapterCard {
             "| examples | " + (s.examplesPath.map { "`\($0)`" } ?? "none (rows given directly)") + " |",
             "| training rows | \(s.rowCount) (\(String(format: "%.0f", share))% no_tool): \(perTool) |",
         ]
+        if let teacher = s.teacher {
+            let joined = teacher["joined"].map { JSONWriter.compact($0) } ?? "0"
+            let kept = teacher["counts"]?["kept"].map { JSONWriter.compact($0) } ?? "?"
+            let received = teacher["counts"]?["received"].map { JSONWriter.compact($0) } ?? "?"
+            let rejected = teacher["counts"]?["rejected"].map { JSONWriter.compact($0) } ?? "{}"
+            lines.append("| teacher | `\(teacher["model"]?.stringValue ?? "?")` at `\(teacher["url"]?.stringValue ?? "?")`: "
+                         + "\(joined) rows joined the examples (kept \(kept) of \(received) received; rejected \(rejected)) |")
+        }
         if case .object(let members)? = s.generatorReport {
             for (key, v) in members { lines.append("| generator: \(key) | \(v.stringValue ?? JSONWriter.compact(v)) |") }
         }

@@ -2,7 +2,6 @@
 // file (the last lines are shown when it fails), and SIGINT/SIGTERM passed on so that it stops cleanly,
 // leaving the last epoch's checkpoint in the adapter directory.
 
-import Dispatch
 import Foundation
 import JSON
 import Synchronization
@@ -142,40 +141,56 @@ struct LineReader {
 }
 
 /// While alive, turns SIGINT/SIGTERM to this process into SIGTERM to the child (SIGKILL on the second one).
+///
+/// A plain signal handler, not a dispatch source: on Linux libdispatch reads signals through a signalfd,
+/// which sees a signal only while every thread blocks it, and OpenBLAS starts threads before `main` that
+/// block nothing (the serve command's signal note says more); with the disposition set to SIG_IGN the
+/// kernel then dropped the signal and the trainer ran on. The handler does only async-signal-safe things:
+/// atomic updates and kill(2). One forwarder at a time (a process trains one adapter).
 final class SignalForwarder {
-    /// What the handlers share (they run on a dispatch queue).
-    private final class Received: Sendable {
-        let count = Atomic<Int>(0)
-        let name = Mutex<String?>(nil)
-    }
-
-    private let sources: [any DispatchSourceSignal]
-    private let state = Received()
+    nonisolated(unsafe) private static var child: pid_t = 0
+    private static let count = Atomic<Int>(0)
+    private static let first = Atomic<Int32>(0)
+    private static let signals: [Int32] = [SIGINT, SIGTERM]
+    private var previous: [sigaction] = []
 
     /// The first signal received, by name.
-    var received: String? { state.name.withLock { $0 } }
-
-    init(pid: pid_t) {
-        let queue = DispatchQueue(label: "toolrouter.train.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for (signalNumber, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-            signal(signalNumber, SIG_IGN)   // delivered to the dispatch source instead of ending this process
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            let state = state
-            source.setEventHandler {
-                state.name.withLock { if $0 == nil { $0 = label } }
-                let received = state.count.add(1, ordering: .relaxed).newValue
-                kill(pid, received == 1 ? SIGTERM : SIGKILL)
-            }
-            source.resume()
-            sources.append(source)
+    var received: String? {
+        switch Self.first.load(ordering: .relaxed) {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        default: return nil
         }
-        self.sources = sources
     }
 
+    init(pid: pid_t) {
+        // The statics are initialised here, never first touched inside the handler.
+        Self.count.store(0, ordering: .relaxed)
+        Self.first.store(0, ordering: .relaxed)
+        Self.child = pid
+        for signalNumber in Self.signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                _ = SignalForwarder.first.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+                let received = SignalForwarder.count.add(1, ordering: .relaxed).newValue
+                let pid = SignalForwarder.child
+                if pid > 0 { kill(pid, received == 1 ? SIGTERM : SIGKILL) }
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            var old = sigaction()
+            sigaction(signalNumber, &action, &old)
+            previous.append(old)
+        }
+    }
+
+    /// Puts the previous dispositions back.
     func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        for (signalNumber, old) in zip(Self.signals, previous) {
+            var restore = old
+            sigaction(signalNumber, &restore, nil)
+        }
+        previous = []
+        Self.child = 0
     }
 }

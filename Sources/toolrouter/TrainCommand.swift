@@ -8,6 +8,7 @@ import Foundation
 import Inference
 import JSON
 import Synthesis
+import Teacher
 import ToolCalls
 import Training
 
@@ -41,11 +42,20 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "LoRA rank.") var r = 8
     @Option(help: "LoRA alpha.") var alpha = 16
     @Option(help: "Rows per optimiser step.") var batch = 16
+    @Option(help: "An OpenAI-compatible teacher's API base URL (e.g. http://127.0.0.1:8089/v1): its rows join the examples.")
+    var teacher: String?
+    @Option(name: .customLong("teacher-model"), help: "The teacher's model name.") var teacherModel: String?
+    @Option(name: .customLong("teacher-key-env"), help: "The environment variable holding the teacher's API key (default OPENAI_API_KEY).")
+    var teacherKeyEnv: String?
+    @Option(name: .customLong("teacher-rows"), help: "Teacher rows to add to the examples.") var teacherRows = 40
     @Option(name: .customLong("training-rows"), help: .hidden) var trainingRows: String?
     @Option(name: .customLong("max-steps"), help: .hidden) var maxSteps: Int?
 
     func validate() throws {
         if examples == nil && trainingRows == nil { throw ValidationError("give --examples FILE.jsonl") }
+        if (teacher == nil) != (teacherModel == nil) { throw ValidationError("--teacher and --teacher-model go together") }
+        if teacher != nil && (examples == nil || trainingRows != nil) { throw ValidationError("--teacher needs --examples") }
+        guard teacherRows > 0 else { throw ValidationError("--teacher-rows must be positive") }
         guard (0..<1).contains(holdout) else { throw ValidationError("--holdout is a fraction in [0, 1)") }
         guard epochs > 0, threads > 0, batch > 0, r > 0, alpha > 0, lr > 0, decisionWeight > 0 else {
             throw ValidationError("--epochs, --threads, --batch, --r, --alpha, --lr and --decision-weight must be positive")
@@ -104,6 +114,7 @@ struct TrainCommand: ParsableCommand {
             generatorReport: data.report, seed: seed, decisionWeight: decisionWeight, trainerStart: result.start, trainerDone: result.done,
             checkpoints: result.checkpoints, finished: result.stoppedBy == nil, modelFile: URL(fileURLWithPath: modelPath).lastPathComponent,
             initAdapter: self.`init`, wallSeconds: MonotonicClock.now() - started, machine: AdapterCard.machineDescription())
+        summary.teacher = data.teacher
         if let signal = result.stoppedBy {
             if result.checkpoints > 0 {
                 try writeCard(summary, tools: tools)
@@ -131,6 +142,8 @@ struct TrainCommand: ParsableCommand {
         var rows: [TrainingExample]
         var heldOut: [GoldRow]
         var report: JSONValue?
+        /// What the teacher contributed (nil without --teacher).
+        var teacher: JSONValue? = nil
         var rowsPerTool: [String: Int] { rows.reduce(into: [:]) { $0[$1.call.toolName, default: 0] += 1 } }
     }
 
@@ -146,13 +159,15 @@ struct TrainCommand: ParsableCommand {
             let order = random.shuffled(Array(set.examples.indices))
             let heldOut = order.prefix(Int((Double(order.count) * holdout).rounded(.up))).map { set.examples[$0] }
             let heldLines = Set(heldOut.map(\.line))
-            let kept = set.filter { !heldLines.contains($0.line) }
+            var kept = set.filter { !heldLines.contains($0.line) }
             guard !kept.examples.isEmpty else { throw CLIError("\(examples): no examples left after the hold-out") }
+            var teacherInfo: JSONValue?
+            if let teacher, let teacherModel { (kept, teacherInfo) = try distil(kept, tools: tools, url: teacher, model: teacherModel) }
             let result = Synthesizer(catalogue: tools, examples: kept,
                                      options: SynthesisOptions(rows: rows, seed: UInt64(bitPattern: Int64(seed)))).run()
             let generated = result.rows.map { TrainingExample(prompt: $0.prompt, call: $0.call) }
             return TrainingData(rows: generated, heldOut: heldOut.map { goldRow(TrainingExample(prompt: $0.prompt, call: $0.call)) },
-                                report: result.report.json)
+                                report: result.report.json, teacher: teacherInfo)
         }
         var exampleRows: [TrainingExample] = []
         if let examples { exampleRows = try readExamples(examples, tools: tools) }
@@ -170,6 +185,25 @@ struct TrainCommand: ParsableCommand {
         if examples == nil { given.removeFirst(count) }
         guard !given.isEmpty else { throw CLIError("\(trainingRows): no training rows left after the hold-out") }
         return TrainingData(rows: given, heldOut: heldOut.map(goldRow), report: nil)
+    }
+
+    /// The examples left after the hold-out, with the teacher's kept rows added (the held-out slice is never
+    /// shown to the teacher), and the teacher's counts for the card.
+    private func distil(_ set: ExampleSet, tools: ToolCatalogue, url: String, model: String) throws -> (ExampleSet, JSONValue) {
+        let key: String?
+        do { key = try TeacherEndpoint.apiKey(variable: teacherKeyEnv, environment: ProcessInfo.processInfo.environment) } catch {
+            throw CLIError("\(error)")
+        }
+        let endpoint = TeacherEndpoint(baseURL: url, model: model, apiKey: key)
+        do { _ = try endpoint.chatURL() } catch { throw CLIError("\(error)") }
+        let session = TeacherSession(client: ChatClient(endpoint: endpoint))
+        note("asking the teacher \(model) at \(url) for \(teacherRows) rows")
+        let (count, seed) = (teacherRows, UInt64(bitPattern: Int64(seed)))
+        let (extended, result, added) = try blocking { try await session.extend(set, catalogue: tools, count: count, seed: seed) }
+        note(result.summary + "; \(added) joined the examples")
+        let info: JSONValue = .object([("url", .string(url)), ("model", .string(model)), ("asked_rows", .number(JSONNumber(count))),
+                                       ("joined", .number(JSONNumber(added))), ("counts", result.countsJSON)])
+        return (extended, info)
     }
 
     private func readExamples(_ path: String, tools: ToolCatalogue) throws -> [TrainingExample] {

@@ -12,6 +12,7 @@ import FoundationNetworking
 #endif
 import Testing
 import JSON
+import Synthesis
 import Teacher
 import TestSupport
 import ToolCalls
@@ -117,6 +118,22 @@ struct ServerSetupError: Error, CustomStringConvertible {
                 #expect(!detail.isEmpty)
                 if reason != RejectReason.duplicate { #expect(RowChecks.verdict(candidate.row, catalogue: catalogue) == candidate.verdict) }
             }
+        }
+
+        // `train --teacher`'s path on the same server: kept rows join the examples, each passing the generator's judge.
+        let set = try ExampleSet.load(path: TestPaths.packageRoot.appendingPathComponent("training/examples/support.jsonl").path, catalogue: catalogue)
+        options.maxRequests = 1
+        let (extended, extendResult, added) = try await TeacherSession(client: client, options: options)
+            .extend(set, catalogue: catalogue, count: 10, seed: 4)
+        print("teacher integration, extend: \(extendResult.summary); \(added) joined")
+        #expect(extendResult.requests == 1)
+        #expect(added <= extendResult.kept.count && extended.examples.count == set.examples.count + added)
+        for example in extended.examples.dropFirst(set.examples.count) {
+            #expect(example.line >= TeacherSession.firstTeacherLine)
+            #expect(ExampleSet.judge(prompt: example.prompt, call: example.call, catalogue: catalogue) == nil)
+        }
+        for candidate in extendResult.candidates where candidate.verdict.isKept {
+            #expect(ExampleSet.judge(prompt: candidate.row.prompt, call: candidate.row.call, catalogue: catalogue) == nil)
         }
 
         if let server {
