@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference first-step logits for the Swift engine's adapter support, computed independently with torch.
 
-    nice -n 10 training/.venv/bin/python training/reference_logits.py
+    ~/.cache/toolrouter/train-venv/bin/python training/reference_logits.py   # the venv `toolrouter train` made
 
 For 4 support requests (ids from `toolrouter render-prompt`, then the output's forced opening
 `{"tool":"`, so the step compared is the choice of tool), runs a plain full forward pass in
@@ -19,10 +19,16 @@ import argparse
 import hashlib
 import json
 import os
+import subprocess
+import tempfile
 
 import torch
 
-import common
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+TOOLROUTER = os.path.join(ROOT, ".build", "release", "toolrouter")
+MODEL_DIR = os.path.join(ROOT, "models")
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CATALOGUE = "examples/catalogues/support.tools.json"
 
 PROMPTS = [
     "Where is my order ORD-55821? It was supposed to arrive yesterday.",
@@ -33,6 +39,30 @@ PROMPTS = [
 
 
 FORCED = '{"tool":"'
+
+
+def render_prompts(prompts):
+    """The daemon's prompt ids for each request (`toolrouter render-prompt --rows`; the targets do not matter)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        for p in prompts:
+            f.write(json.dumps({"prompt": p, "target": {"tool": "no_tool", "reason": "x"}}) + "\n")
+        path = f.name
+    try:
+        out = subprocess.run([TOOLROUTER, "render-prompt", "--catalogue", os.path.join(ROOT, CATALOGUE), "--rows", path],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"render-prompt failed: {out.stderr.strip()}")
+        return [json.loads(line)["prompt_ids"] for line in out.stdout.splitlines()]
+    finally:
+        os.unlink(path)
+
+
+def load_base():
+    """Base weights dequantised from the very GGUF the daemon serves, and its tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(MODEL_DIR, gguf_file=MODEL_FILE)
+    model = AutoModelForCausalLM.from_pretrained(MODEL_DIR, gguf_file=MODEL_FILE, dtype=torch.float32)
+    return tok, model
 
 
 def first_step(model, ids, k):
@@ -54,14 +84,14 @@ def main():
     ap.add_argument("--top", type=int, default=20)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    os.makedirs(os.path.join(common.ROOT, args.out_dir), exist_ok=True)
-    tok, model = common.load_base()
+    os.makedirs(os.path.join(ROOT, args.out_dir), exist_ok=True)
+    tok, model = load_base()
     # Each prompt continues with the output's forced opening, so the step compared is the tool-name choice.
     opening = tok(FORCED, add_special_tokens=False)["input_ids"]
-    ids = [p + opening for p in common.render_prompts(common.catalogue_path("support"), PROMPTS)]
+    ids = [p + opening for p in render_prompts(PROMPTS)]
     model = model.to(torch.float64).eval()
     common_fields = {
-        "model": common.MODEL_FILE, "catalogue": "examples/catalogues/support.tools.json",
+        "model": MODEL_FILE, "catalogue": CATALOGUE,
         "prompts": PROMPTS, "forced_opening": FORCED, "dtype": "float64 forward on float32-dequantised GGUF weights",
         "logits_sha": "sha256 of the full first-step logits as little-endian float32 (bookkeeping only; no engine matches it bit for bit)",
         "note": ("Hugging Face weight layout: q/k rows are in rotate-half order, so an engine using the GGUF (interleaved) "
@@ -69,14 +99,14 @@ def main():
                  "before use; v/o/MLP need nothing."),
     }
     base_rows = [first_step(model, x, args.top) for x in ids]
-    with open(os.path.join(common.ROOT, args.out_dir, "base-logits.json"), "w") as f:
+    with open(os.path.join(ROOT, args.out_dir, "base-logits.json"), "w") as f:
         json.dump({"adapter": None, **common_fields, "rows": base_rows}, f, indent=1)
 
     from peft import PeftModel
-    model = PeftModel.from_pretrained(model, os.path.join(common.ROOT, args.adapter)).to(torch.float64).eval()
-    cfg = json.load(open(os.path.join(common.ROOT, args.adapter, "adapter_config.json")))
+    model = PeftModel.from_pretrained(model, os.path.join(ROOT, args.adapter)).to(torch.float64).eval()
+    cfg = json.load(open(os.path.join(ROOT, args.adapter, "adapter_config.json")))
     rows = [first_step(model, x, args.top) for x in ids]
-    with open(os.path.join(common.ROOT, args.out_dir, "support-adapter-logits.json"), "w") as f:
+    with open(os.path.join(ROOT, args.out_dir, "support-adapter-logits.json"), "w") as f:
         json.dump({"adapter": args.adapter, **common_fields,
                    "lora": {k: cfg[k] for k in ("r", "lora_alpha", "target_modules", "use_rslora")},
                    "rows": rows}, f, indent=1)
