@@ -6,6 +6,8 @@
 struct NoiseSettings: Sendable {
     var opener = 0.22, closer = 0.22, context = 0.22, polite = 0.12
     var lowercase = 0.15, typos = 0.18, typoPerWord = 0.1, dropFinal = 0.15, exclaim = 0.04
+    /// Chance of swapping each synonymous phrase found, and of dropping the articles (telegraphic style).
+    var synonym = 0.35, dropArticles = 0.08
 }
 
 enum Noise {
@@ -16,7 +18,8 @@ enum Noise {
 
     /// `text` with generic variation; `sentences` are extra sentences of the same tool that may join.
     static func dress(_ input: [Character], sentences: [[Character]], settings: NoiseSettings, random: inout SynthRandom) -> [Character] {
-        var text = input
+        var text = Rewrites.synonyms(input, chance: settings.synonym, random: &random)
+        if random.chance(settings.dropArticles) { text = Rewrites.droppingArticles(text) }
         if random.chance(settings.polite) { text = polite(text, random: &random) }
         if random.chance(settings.context) {
             let own = !sentences.isEmpty && random.chance(0.5)
@@ -91,5 +94,55 @@ enum Noise {
         }
         flush(&random)
         return out
+    }
+}
+
+/// Meaning-preserving rewrites of plain English that any request may take: interchangeable command verbs
+/// and courtesy words, contractions spelt out or in, articles dropped as in a terse command. Only phrases
+/// that mean exactly the same are grouped ("turn off" and "switch off"; never "now" and "immediately",
+/// which can imply urgency), so a value the wording implies stays right.
+enum Rewrites {
+    static let groups: [[String]] = [
+        ["turn on", "switch on"], ["turn off", "switch off", "shut off"], ["set", "change", "adjust"],
+        ["show me", "give me", "get me"], ["can you", "could you", "would you"], ["please", "pls", "plz"],
+        ["thanks", "thank you", "thx"], ["start", "begin"], ["what's", "what is"], ["it's", "it is"],
+        ["i'm", "i am"], ["don't", "do not"], ["can't", "cannot"], ["i'd like", "i want", "i would like"],
+        ["a bit", "a little"], ["asap", "as soon as possible"],
+    ]
+
+    /// `text` with each phrase of a group swapped, with probability `chance`, for another of its group
+    /// (whole words, outside placeholders; a capital first letter is kept).
+    static func synonyms(_ text: [Character], chance: Double, random: inout SynthRandom) -> [Character] {
+        guard chance > 0 else { return text }
+        var out: [Character] = []
+        var i = 0
+        let lower = SlotText.lowered(text)
+        scan: while i < text.count {
+            let atWordStart = i == 0 || !(text[i - 1].isLetter || text[i - 1] == "'")
+            if atWordStart {
+                for group in groups {
+                    for phrase in group where SlotText.has(lower, phrase, at: i) {
+                        let end = i + phrase.count
+                        guard end == text.count || !(text[end].isLetter || text[end] == "'") else { continue }
+                        guard random.chance(chance), let other = random.pick(group.filter { $0 != phrase }) else { continue }
+                        var replacement = Array(other)
+                        if text[i].isUppercase, let first = replacement.first { replacement[0] = Character(first.uppercased()) }
+                        out += replacement
+                        i = end
+                        continue scan
+                    }
+                }
+            }
+            out.append(text[i])
+            i += 1
+        }
+        return out
+    }
+
+    /// `text` without "the", "a" and "an" (a terse command: "turn off kitchen lights").
+    static func droppingArticles(_ text: [Character]) -> [Character] {
+        let words = String(text).split(separator: " ", omittingEmptySubsequences: false)
+        let kept = words.enumerated().filter { index, word in index == 0 || !["the", "a", "an"].contains(word.lowercased()) }.map(\.element)
+        return Array(kept.joined(separator: " "))
     }
 }

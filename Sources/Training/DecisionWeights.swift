@@ -5,6 +5,11 @@
 // them. The tokens that decide a call are the tool name, which argument key comes next, numbers and
 // booleans, and the structural tokens that end a value (`","`, `"}}`). Those touching any such byte get
 // weight W; the rest (string contents) 1; the end-of-turn token 1.
+//
+// Given the request, string values weigh by what they are. A value that is a span of the request is a
+// copy: only its first byte decides (which span), the rest follows. A value that is not — an enum value
+// the wording implies ("eco", "this_week"), a converted clock time ("9pm" → "21:00"), a country code — is
+// a decision all through, like a number. (A no_tool reason is neither: its words do not route anything.)
 
 import Tokenizer
 
@@ -27,22 +32,24 @@ public enum DecisionWeights {
 
     /// One weight per id of `ids` (the tokens of `completion`), then 1 for the end token. With `weight` 1
     /// every token weighs 1.
-    public static func weights(completion: String, ids: [Int], tool: String, tokenizer: BPETokenizer, weight: Double) throws(Failure) -> [Double] {
+    public static func weights(completion: String, ids: [Int], tool: String, request: String? = nil, tokenizer: BPETokenizer,
+                               weight: Double) throws(Failure) -> [Double] {
         if weight == 1 { return Array(repeating: 1, count: ids.count + 1) }
         var spans: [[UInt8]] = []
         for id in ids {
             do { spans.append(try tokenizer.tokenBytes(id)) } catch { throw .unknownToken(id) }
         }
-        return try weights(completion: completion, tokenBytes: spans, tool: tool, weight: weight)
+        return try weights(completion: completion, tokenBytes: spans, tool: tool, request: request, weight: weight)
     }
 
     /// The same, from each token's bytes (the core, testable without a tokenizer).
-    public static func weights(completion: String, tokenBytes: [[UInt8]], tool: String, weight: Double) throws(Failure) -> [Double] {
+    public static func weights(completion: String, tokenBytes: [[UInt8]], tool: String, request: String? = nil,
+                               weight: Double) throws(Failure) -> [Double] {
         let bytes = Array(completion.utf8)
         guard tokenBytes.reduce(0, { $0 + $1.count }) == bytes.count, Array(tokenBytes.joined()) == bytes else {
             throw .idsDoNotSpellCompletion
         }
-        let decisive = decisiveBytes(bytes, tool: tool)
+        let decisive = decisiveBytes(bytes, tool: tool, request: request.map { Array($0.utf8) })
         var result: [Double] = []
         var offset = 0
         for token in tokenBytes {
@@ -54,8 +61,9 @@ public enum DecisionWeights {
     }
 
     /// Marks the bytes of compact JSON that decide a call: everything outside string contents (quotes,
-    /// punctuation, numbers, true/false/null), the contents of every object key, and the tool's name.
-    static func decisiveBytes(_ bytes: [UInt8], tool: String) -> [Bool] {
+    /// punctuation, numbers, true/false/null), the contents of every object key, and the tool's name; with
+    /// the request's bytes, also the first byte of a value copied from it and all of any other value.
+    static func decisiveBytes(_ bytes: [UInt8], tool: String, request: [UInt8]? = nil) -> [Bool] {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), colon = UInt8(ascii: ":")
         var decisive = Array(repeating: false, count: bytes.count)
         var inString = false, escaped = false, stringStart = 0
@@ -86,8 +94,16 @@ public enum DecisionWeights {
             let isToolName = position == 1 && Array(bytes[contents]) == toolBytes
             if isKey || isToolName {
                 for index in contents { decisive[index] = true }
+            } else if let request, tool != "no_tool", !contents.isEmpty {
+                let copied = occurs(bytes[contents], in: request)
+                for index in copied ? contents.prefix(1) : contents { decisive[index] = true }
             }
         }
         return decisive
+    }
+
+    private static func occurs(_ needle: ArraySlice<UInt8>, in haystack: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 }

@@ -117,7 +117,7 @@ public struct RowRenderer: Sendable {
         let weights: [Double]
         do {
             weights = try DecisionWeights.weights(completion: completion, ids: completionIDs, tool: example.call.toolName,
-                                                  tokenizer: tokenizer, weight: decisionWeight)
+                                                  request: example.prompt, tokenizer: tokenizer, weight: decisionWeight)
         } catch { throw TrainingRowError("\(completion): \(error)") }
         return RenderedRow(prompt: PromptRenderer.render(catalogue: catalogue, input: example.prompt, template: template),
                            promptIDs: PromptRenderer.encode(catalogue: catalogue, input: example.prompt, template: template, tokenizer: tokenizer),

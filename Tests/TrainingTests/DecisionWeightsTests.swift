@@ -35,6 +35,21 @@ struct DecisionWeightsTests {
         #expect(weights == [5, 1, 1, 5, 1])
     }
 
+    @Test("with the request: a copied value decides at its first token only, an implied or converted value all through")
+    func valuesByKind() throws {
+        let pieces = [#"{"tool":"set","arguments":{"room":""#, "living", " room", #"","mode":""#, "e", "co", #"","at":""#, "21", ":", "00", #""}}"#]
+        let weights = try DecisionWeights.weights(completion: pieces.joined(), tokenBytes: pieces.map { Array($0.utf8) }, tool: "set",
+                                                  request: "living room on eco mode at 9pm", weight: 5)
+        // "eco" is in the request, so it is a copy too: first token only; "21:00" is a conversion.
+        #expect(weights == [5, 5, 1, 5, 5, 1, 5, 5, 5, 5, 5, 1])
+        let implied = try DecisionWeights.weights(completion: pieces.joined(), tokenBytes: pieces.map { Array($0.utf8) }, tool: "set",
+                                                  request: "living room at 21:00, energy saving", weight: 5)
+        #expect(implied == [5, 5, 1, 5, 5, 5, 5, 5, 1, 1, 5, 1])
+        let reason = [#"{"tool":"no_tool","reason":""#, "missing", " room", #""}"#]
+        #expect(try DecisionWeights.weights(completion: reason.joined(), tokenBytes: reason.map { Array($0.utf8) }, tool: "no_tool",
+                                            request: "turn the lights on", weight: 5) == [5, 1, 1, 5, 1])
+    }
+
     @Test("W = 1 weighs everything 1; ids that do not spell the completion are refused")
     func plainAndMismatch() throws {
         #expect(try DecisionWeights.weights(completion: "{}", tokenBytes: [[123], [125]], tool: "x", weight: 1) == [1, 1, 1])
@@ -50,8 +65,9 @@ struct DecisionWeightsTests {
         let renderer = try RowRenderer(catalogue: catalogue, tokenizer: tokenizer, template: template)
         let cases: [(String, [Double])] = [
             // {" tool ":" track _ order "," arguments ": {" order _ id ":" ORD - 5 5 8 2 1 " }}  + end
+            // ORD-55821 is copied from the request: its first token decides which span, the rest follow.
             (#"{"prompt":"where is ORD-55821","target":{"tool":"track_order","arguments":{"order_id":"ORD-55821"}}}"#,
-             [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1, 1, 5, 5, 1]),
+             [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1, 5, 5, 1]),
             // {" tool ":" no _ tool "," reason ":" small Ġtalk "}  + end
             (#"{"prompt":"hi there","target":{"tool":"no_tool","reason":"small talk"}}"#,
              [5, 5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 5, 1]),
