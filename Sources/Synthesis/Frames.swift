@@ -240,6 +240,11 @@ enum FrameEditing {
                 }
             }
             text.removeSubrange(start...position)
+            // An article the cut left hanging before punctuation or the end goes too ("Unlock the, I'm…").
+            if let before = wordBefore(start), articles.contains(before.word),
+               start == text.count || [",", ".", "!", "?", ";", ":"].contains(text[start]) || (text[start] == " " && start + 1 < text.count && [",", ".", "!", "?"].contains(text[start + 1])) {
+                text.removeSubrange(before.start..<start)
+            }
         }
         text = tidy(text)
         guard wordCount(text) >= 2 else { return nil }

@@ -131,6 +131,16 @@ import ToolCalls
         #expect(back.arguments["tags"] == .array([.string("gift")]))
     }
 
+    @Test func aCutLeavesNoArticleHanging() throws {
+        let catalogue = try Library.catalogue()
+        let example = try Library.analyse(#"{"prompt": "Find the Dune, it is for my son.", "target": {"tool": "find_book", "arguments": {"title": "Dune"}}}"#, catalogue)
+        let frame = try #require(Frame(example: example))
+        #expect(try frameText(#require(FrameEditing.cutRequired("title", from: frame))) == "Find, it is for my son.")
+        let middle = try Library.analyse(#"{"prompt": "Find the Dune book for my son.", "target": {"tool": "find_book", "arguments": {"title": "Dune"}}}"#, catalogue)
+        let middleFrame = try #require(Frame(example: middle))
+        #expect(try frameText(#require(FrameEditing.cutRequired("title", from: middleFrame))) == "Find the book for my son.")
+    }
+
     @Test func noCarrierWhenTheClauseHoldsAnotherArgument() throws {
         let catalogue = try Library.catalogue()
         let example = try Library.analyse(#"{"prompt": "Book the quiet room for 2 hours at 9am.", "target": {"tool": "book_room", "arguments": {"room": "quiet_room", "start_time": "09:00", "duration_minutes": 120}}}"#, catalogue)
