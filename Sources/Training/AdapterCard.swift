@@ -151,9 +151,7 @@ public enum AdapterCard {
             lines.append("| teacher | `\(teacher["model"]?.stringValue ?? "?")` at `\(teacher["url"]?.stringValue ?? "?")`: "
                          + "\(joined) rows joined the examples (kept \(kept) of \(received) received; rejected \(rejected)) |")
         }
-        if case .object(let members)? = s.generatorReport {
-            for (key, v) in members { lines.append("| generator: \(key) | \(v.stringValue ?? JSONWriter.compact(v)) |") }
-        }
+        if let report = s.generatorReport { lines += generatorRows(report) }
         lines += [
             "| seed | \(s.seed) |",
             "| data SHA-256 | `\(s.dataHash)` |",
@@ -234,6 +232,34 @@ public enum AdapterCard {
     }
 
     private static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+
+    /// The generator's report in a few readable rows (train_info.json keeps all of it).
+    static func generatorRows(_ report: JSONValue) -> [String] {
+        func int(_ v: JSONValue?) -> Int { v?.intValue ?? 0 }
+        var rows: [String] = []
+        if let sources = report["no_tool_by_source"]?.objectMembers {
+            rows.append("| no_tool rows by source | " + sources.map { "\($0.key) \(int($0.value))" }.joined(separator: ", ") + " |")
+        }
+        if let presence = report["optional_presence"]?.arrayValue, !presence.isEmpty {
+            let parts = presence.map { p -> String in
+                let present = int(p["present"]), total = max(1, int(p["rows"]))
+                return "\(p["tool"]?.stringValue ?? "?").\(p["property"]?.stringValue ?? "?") \(present * 100 / total)%"
+            }
+            rows.append("| optional arguments stated | " + parts.joined(separator: ", ") + " |")
+        }
+        if let slots = report["slots"]?.arrayValue {
+            let found = slots.reduce(0) { $0 + int($1["found"]) }, implied = slots.reduce(0) { $0 + int($1["implied"]) }
+            let missing = slots.flatMap { slot in (slot["not_found"]?.arrayValue ?? []).map { "line \(int(slot["line"])) \($0.stringValue ?? "")" } }
+            rows.append("| slots in the examples | \(slots.count) examples: \(found) values found in their prompts (refilled), \(implied) implied by the wording (kept)"
+                        + (missing.isEmpty ? "" : ", not found: " + missing.joined(separator: ", ")) + " |")
+        }
+        rows.append("| generation | \(int(report["duplicates_skipped"])) duplicate prompts skipped, \(int(report["shortfall"])) rows short; "
+                    + "\(int(report["pool_lines_kept"])) generic no_tool lines fit the catalogue |")
+        if let dropped = report["dropped"]?.objectMembers, !dropped.isEmpty {
+            rows.append("| refused by the validator | " + dropped.map { "\($0.key) \(int($0.value))" }.joined(separator: ", ") + " |")
+        }
+        return rows
+    }
 
     private static func writeAtomically(_ text: String, to path: String) throws {
         let tmp = path + ".tmp"
