@@ -10,8 +10,9 @@ struct Material {
     let catalogue: ToolCatalogue
     var frames: [String: [Frame]] = [:]
     var pools: [String: ValuePool] = [:]
-    /// Carriers by tool and property (key: tool, U+0001, property).
+    /// Carriers by tool and property (key: tool, U+0001, property): the examples' own, and `GenericCarriers`'.
     var carriers: [String: [Carrier]] = [:]
+    var genericCarriers: [String: [Carrier]] = [:]
     var optionalProperties: [String: [String]] = [:]
     var sentences: [String: [[Character]]] = [:]
     var cutVariants: [(frame: Frame, property: String)] = []
@@ -63,6 +64,18 @@ struct Material {
                     } else if let carrier = FrameEditing.carrier(of: property, in: frame) {
                         carriers[tool.name + "\u{1}" + property, default: []].append(carrier)
                     }
+                }
+            }
+        }
+        for tool in catalogue.tools {
+            for property in optionalProperties[tool.name] ?? [] {
+                guard let schema = tool.parameters["properties"]?[property] else { continue }
+                let made = GenericCarriers.carriers(tool: tool.name, property: property, schema: schema)
+                guard let slot = made.first?.slots.first else { continue }
+                genericCarriers[tool.name + "\u{1}" + property] = made
+                let key = tool.name + "\u{1}" + slot.poolKey
+                if pools[key] == nil {
+                    pools[key] = ValuePool(schema: schema, propertyName: property, exampleValues: [], siblingValues: [], random: &random)
                 }
             }
         }
@@ -128,7 +141,7 @@ struct Material {
             let has = frame.arguments[property] != nil
             if has && !want, let carrier = FrameEditing.carrier(of: property, in: frame) {
                 frame = FrameEditing.cut(carrier, from: frame)
-            } else if !has && want, let carrier = random.pick(carriers[tool + "\u{1}" + property] ?? []) {
+            } else if !has && want, let carrier = pickCarrier(tool: tool, property: property, random: &random) {
                 frame = FrameEditing.insert(carrier, into: frame, atStart: carrier.isSentence && random.chance(0.4))
             }
         }
@@ -138,10 +151,17 @@ struct Material {
         return SynthesisRow(prompt: prompt, call: call, source: "tool")
     }
 
+    /// A carrier for `property`: the examples' own, or a generic one about one time in three (always when
+    /// the examples have none).
+    func pickCarrier(tool: String, property: String, random: inout SynthRandom) -> Carrier? {
+        let own = carriers[tool + "\u{1}" + property] ?? [], generic = genericCarriers[tool + "\u{1}" + property] ?? []
+        return random.pick(own.isEmpty || random.chance(0.35) ? (generic.isEmpty ? own : generic) : own)
+    }
+
     /// Whether `frame` can be made to state (`want`) or not state optional `property`.
     func canHonour(_ want: Bool, property: String, in frame: Frame) -> Bool {
         let has = frame.arguments[property] != nil
-        if want { return has || !(carriers[frame.tool + "\u{1}" + property] ?? []).isEmpty }
+        if want { return has || !(carriers[frame.tool + "\u{1}" + property] ?? []).isEmpty || !(genericCarriers[frame.tool + "\u{1}" + property] ?? []).isEmpty }
         return !has || FrameEditing.carrier(of: property, in: frame) != nil
     }
 

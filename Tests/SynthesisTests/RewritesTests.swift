@@ -52,3 +52,30 @@ import Testing
         #expect(percent == ["30%", "30 percent", "30 per cent"])
     }
 }
+
+@Suite struct GenericCarrierTests {
+    @Test func enumAndIntegerOptionsGetSchemaMadePhrases() throws {
+        let enumCarriers = GenericCarriers.carriers(tool: "t", property: "audio_mode", schema: try JSONParser.parse(#"{"type":"string","enum":["deep_bass","flat"]}"#))
+        let texts = enumCarriers.map { String($0.text.map { Frame.slotIndex($0) == nil ? $0 : "@" }) }
+        #expect(texts == [", @ audio mode", " in @ audio mode", ", audio mode: @", " with audio mode @", ", audio mode @", " using @ audio mode"])
+        #expect(enumCarriers[0].slots[0].form.render(.string("deep_bass")) == "deep bass")
+        let numbers = GenericCarriers.carriers(tool: "t", property: "volume", schema: try JSONParser.parse(#"{"type":"integer","minimum":1,"maximum":100}"#))
+        #expect(numbers.count == 5 && numbers[0].value == .number(JSONNumber(50)))
+        #expect(GenericCarriers.carriers(tool: "t", property: "on", schema: try JSONParser.parse(#"{"type":"boolean"}"#)).isEmpty)
+        #expect(GenericCarriers.carriers(tool: "t", property: "room", schema: try JSONParser.parse(#"{"type":"string"}"#)).isEmpty)
+    }
+
+    @Test func rowsUseThemAndStayValid() throws {
+        let catalogue = try Library.catalogue()
+        let result = Synthesizer(catalogue: catalogue, examples: try Library.examples(catalogue), options: SynthesisOptions(rows: 3000, seed: 4)).run()
+        // "format" is stated by the examples one way ("the EBOOK version"); schema-made phrasings now appear too.
+        let generic = result.rows.filter { row in
+            guard case .tool("find_book", let arguments) = row.call, let format = arguments["format"]?.stringValue else { return false }
+            let spoken = format.replacingAll("_", with: " ")
+            return row.prompt.contains(", \(spoken) format") || row.prompt.contains(" in \(spoken) format") || row.prompt.contains("format: \(spoken)")
+                || row.prompt.contains("with format \(spoken)") || row.prompt.contains(", format \(spoken)") || row.prompt.contains("using \(spoken) format")
+        }
+        #expect(generic.count > 20, "\(generic.count) rows with a schema-made format phrase")
+        for row in result.rows { #expect(catalogue.validate(row.call, origin: .request(row.prompt)).isEmpty, "\(row.prompt)") }
+    }
+}
