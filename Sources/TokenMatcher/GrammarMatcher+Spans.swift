@@ -4,9 +4,9 @@
 // `RequestSpans` state + 1 as its count) instead of the usual return frame; the span's body runs
 // above it. Every byte consumed while a marker is on the stack steps the marker's state, and a
 // byte the request does not continue kills that stack. When the body ends, the marker pops and
-// parsing goes on after the rule — if the request allows a span to end there (a word boundary). The request state thus lives in the stack nodes themselves, so
-// states, memoised transitions and rollback all work unchanged, per request (the arena is the
-// matcher's own).
+// parsing goes on after the rule — if the request allows a span to end there (a word boundary).
+// The request state thus lives in the stack nodes themselves, so states, memoised transitions and
+// rollback all work unchanged, per request (the arena is the matcher's own).
 //
 // Two more things keep decoding from walking into a dead end:
 // - spans that no substring of the request fits are found once per request (a small search per

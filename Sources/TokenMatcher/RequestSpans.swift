@@ -64,9 +64,18 @@ public struct RequestSpans: Sendable {
             endsSpan[Int(last)] = boundaries.endAllowed[i + 1]
         }
         // A state's substrings end at the union of its suffix-link children's offsets (and its own):
-        // longest states first, each passes its answer to its link.
-        for state in length.indices.sorted(by: { length[$0] > length[$1] }) where link[state] >= 0 && endsSpan[state] {
-            endsSpan[Int(link[state])] = true
+        // longest states first (a link is always shorter), each passes its answer to its link. Lengths
+        // are at most the marked text's, so a counting sort orders them in linear time.
+        var byLength = [Int32](repeating: 0, count: Int(length[Int(last)]) + 2)
+        for l in length { byLength[Int(l) + 1] += 1 }
+        for i in 1..<byLength.count { byLength[i] += byLength[i - 1] }
+        var order = [Int32](repeating: 0, count: length.count)
+        for state in length.indices {
+            order[Int(byLength[Int(length[state])])] = Int32(state)
+            byLength[Int(length[state])] += 1
+        }
+        for state in order.reversed() where link[Int(state)] >= 0 && endsSpan[Int(state)] {
+            endsSpan[Int(link[Int(state)])] = true
         }
         endsSpan[0] = true   // the empty span (a schema's minLength decides whether it may be empty)
     }

@@ -6,8 +6,7 @@ import ToolCalls
 
 enum Fixture {
     /// Two tools: `refund` (a patterned id, free text, an enum, an integer) and `ping` (no arguments).
-    static let catalogue: ToolCatalogue = {
-        let text = """
+    static let catalogue: ToolCatalogue = parse("""
             [{"type": "function", "function": {"name": "refund", "description": "Refund an order.", "parameters": {
                "type": "object",
                "properties": {
@@ -17,9 +16,12 @@ enum Fixture {
                  "amount": {"type": "integer", "minimum": 1}},
                "required": ["order_id"], "additionalProperties": false}}},
              {"type": "function", "function": {"name": "ping", "description": "Check the service is up."}}]
-            """
+            """)
+
+    /// A catalogue from its JSON text (the fixtures are literals: a bad one is a bug in the test).
+    static func parse(_ text: String) -> ToolCatalogue {
         do { return try ToolCatalogue(json: try JSONParser.parse(text)) } catch { preconditionFailure("fixture catalogue: \(error)") }
-    }()
+    }
 
     /// A row from its JSON line (the fixtures are literals: a bad one is a bug in the test).
     static func row(_ line: String) -> TeacherRow {

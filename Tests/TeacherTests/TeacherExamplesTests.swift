@@ -8,17 +8,14 @@ import Teacher
 import ToolCalls
 
 @Suite struct TeacherExamplesTests {
-    static let catalogue: ToolCatalogue = {
-        let text = """
+    static let catalogue = Fixture.parse("""
             [{"type": "function", "function": {"name": "schedule", "description": "Schedule a clean.", "parameters": {
                "type": "object",
                "properties": {
                  "start_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
                  "room": {"type": "string", "x-from-input": true}},
                "required": ["start_time"], "additionalProperties": false}}}]
-            """
-        do { return try ToolCatalogue(json: try JSONParser.parse(text)) } catch { preconditionFailure("fixture catalogue: \(error)") }
-    }()
+            """)
 
     static let examplesFile = """
         {"prompt": "clean the hall at 14:15", "target": {"tool": "schedule", "arguments": {"start_time": "14:15", "room": "hall"}}}
