@@ -54,10 +54,15 @@ let package = Package(
         // `toolrouter train` after the rows exist: rendered rows with decision weights, the trainer's venv and
         // process, progress display, the adapter card.
         .target(name: "Training", dependencies: ["JSON", "Tokenizer", "ToolCalls"]),
-        // The long-running service: configuration, the agent protocol (JSON-RPC 2.0), sockets, handlers.
+        // OpenAI's chat-completions shapes: a request read strictly (every parameter honoured or refused),
+        // answers as a completion or server-sent chunks, the error object. No transport.
+        .target(name: "OpenAIAPI", dependencies: ["JSON", "ToolCalls"]),
+        // The long-running service: the protocol-neutral core, its JSON-RPC and OpenAI HTTP adapters,
+        // configuration, sockets, handlers.
         .target(name: "Daemon", dependencies: [
-            "JSON", "Router", "ToolCalls", "Inference",
+            "JSON", "Router", "ToolCalls", "Inference", "OpenAIAPI",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -89,6 +94,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "ToolCalls", "Tokenizer", "GGUF", "JSON"]),
         .testTarget(name: "TeacherTests", dependencies: ["TestSupport", "Teacher", "Synthesis", "ToolCalls", "JSON"]),
+        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "JSON", "ToolCalls"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

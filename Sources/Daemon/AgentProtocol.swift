@@ -72,32 +72,6 @@ public struct RPCRequest: Sendable, Equatable {
     }
 }
 
-/// The params of `route` and `call`.
-public struct RouteParams: Sendable, Equatable {
-    /// The longest `input` accepted, in UTF-8 bytes.
-    public static let maxInputBytes = 16 * 1024
-    /// The longest `deadline_ms` accepted (one hour).
-    public static let maxDeadlineMs = 3_600_000
-
-    /// The catalogue to route against; nil when only one is loaded.
-    public var catalogue: String?
-    /// The natural-language request (non-empty).
-    public var input: String
-    /// The request's deadline in milliseconds; nil for the configured default.
-    public var deadlineMs: Int?
-    /// Which answers are allowed: `"auto"` (default), `"required"` (never `no_tool`), or a tool name
-    /// (as a string or OpenAI's `{"type": "function", "function": {"name": NAME}}`).
-    public var toolChoice: ToolChoice
-
-    /// Route params.
-    public init(catalogue: String? = nil, input: String, deadlineMs: Int? = nil, toolChoice: ToolChoice = .auto) {
-        self.catalogue = catalogue
-        self.input = input
-        self.deadlineMs = deadlineMs
-        self.toolChoice = toolChoice
-    }
-}
-
 /// A request the daemon knows how to answer.
 public enum AgentMethod: Sendable, Equatable {
     /// `route`: decide and validate a call without dispatching it.
@@ -178,11 +152,12 @@ public enum AgentMethod: Sendable, Equatable {
             name = text
         } else {
             throw RPCError.invalidParams(field: "tool_choice",
-                                         "expected \"auto\", \"required\", a tool name, or {\"type\": \"function\", \"function\": {\"name\": NAME}}; got \(abbreviated(JSONWriter.compact(value)))")
+                                         "expected \"auto\", \"required\", \"none\", a tool name, or {\"type\": \"function\", \"function\": {\"name\": NAME}}; got \(abbreviated(JSONWriter.compact(value)))")
         }
         switch name {
         case "auto": return .auto
         case "required": return .required
+        case "none": return .none
         case "": throw RPCError.invalidParams(field: "tool_choice", "the tool name is empty")
         default: return .tool(name)
         }

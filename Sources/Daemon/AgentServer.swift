@@ -35,11 +35,14 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
     case path(String, mode: UInt32)
     /// Adopt this listening descriptor as it is.
     case inherited(InheritedSocket)
+    /// Bind this TCP address (a numeric IPv4 or IPv6 address; port 0 picks a free port). HTTP only.
+    case tcp(host: String, port: Int)
 
     public var description: String {
         switch self {
         case .path(let path, _): return path
         case .inherited(let socket): return socket.description
+        case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
     }
 }
@@ -90,10 +93,24 @@ public final class AgentServer: Sendable {
     /// end of input reaches the handler as `ChannelEvent.inputClosed` instead of closing the connection.
     static func start(listen: ListenAddress, access: AccessPolicy, logger: Logger, socketName: String, requests: RequestTracker? = nil,
                       halfClose: Bool = false, makeHandler: @escaping @Sendable () -> any ChannelInboundHandler) async throws -> AgentServer {
+        try await start(listen: listen, access: access, logger: logger, socketName: socketName, requests: requests, halfClose: halfClose,
+                        wire: .jsonLines) { pipeline in try pipeline.addHandler(makeHandler()) }
+    }
+
+    /// Listens at `listen`; every admitted connection gets, behind its `ConnectionGate`, the handlers
+    /// `addHandlers` adds. Refusals are written in `wire`'s form.
+    static func start(listen: ListenAddress, access: AccessPolicy, logger: Logger, socketName: String, requests: RequestTracker?,
+                      halfClose: Bool, wire: SocketWire,
+                      addHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void) async throws -> AgentServer {
         let listenFD: Int32
+        var name = listen.description
         switch listen {
         case .path(let path, let mode): listenFD = try ListeningSocket.bind(path: path, mode: mode)
-        case .inherited(let socket): listenFD = socket.fd
+        case .inherited(let socket): listenFD = socket.fd; name = socket.path ?? "fd \(socket.fd)"
+        case .tcp(let host, let port):
+            let bound = try ListeningSocket.bindTCP(host: host, port: port)
+            listenFD = bound.fd
+            name = ListenAddress.tcp(host: host, port: bound.port).description
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let count = ConnectionCount()
@@ -101,7 +118,7 @@ public final class AgentServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptOverflowHandler(listenFD: listenFD, socketName: socketName, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(AcceptOverflowHandler(listenFD: listenFD, socketName: socketName, logger: logger, wire: wire))
                     try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false,
                                                                                         backoffProvider: AcceptOverflowHandler.backoff))
                 }
@@ -114,27 +131,21 @@ public final class AgentServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 1024, high: 2048))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionGate(policy: access, count: count, logger: logger, socketName: socketName))
-                    try channel.pipeline.syncOperations.addHandler(makeHandler())
+                    try channel.pipeline.syncOperations.addHandler(ConnectionGate(policy: access, count: count, logger: logger,
+                                                                                  socketName: socketName, wire: wire))
+                    try addHandlers(channel.pipeline.syncOperations)
                 }
             }
         let channel: any Channel
-        switch listen {
-        case .inherited(let socket):
-            let name = socket.path ?? "fd \(socket.fd)"
-            do { channel = try await bootstrap.withBoundSocket(socket.fd).get() } catch {
-                try? await group.shutdownGracefully()
-                throw ServerError.bind(path: name, reason: "cannot adopt the inherited socket: \(error)")
-            }
-            return AgentServer(path: name, ownsPath: false, channel: channel, group: group, requests: requests)
-        case .path(let path, _):
-            do { channel = try await bootstrap.withBoundSocket(listenFD).get() } catch {
-                try? await group.shutdownGracefully()
-                unlink(path)
-                throw ServerError.bind(path: path, reason: "\(error)")
-            }
-            return AgentServer(path: path, ownsPath: true, channel: channel, group: group, requests: requests)
+        do { channel = try await bootstrap.withBoundSocket(listenFD).get() } catch {
+            try? await group.shutdownGracefully()
+            if case .path(let path, _) = listen { unlink(path) }
+            if case .inherited = listen { throw ServerError.bind(path: name, reason: "cannot adopt the inherited socket: \(error)") }
+            throw ServerError.bind(path: name, reason: "\(error)")
         }
+        let ownsPath: Bool
+        if case .path = listen { ownsPath = true } else { ownsPath = false }
+        return AgentServer(path: name, ownsPath: ownsPath, channel: channel, group: group, requests: requests)
     }
 
     /// Stops accepting connections; open connections stay and their requests are still answered. An

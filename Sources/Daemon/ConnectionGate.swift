@@ -12,6 +12,7 @@
 // connection is closed.
 
 import Foundation
+import JSON
 import Logging
 import NIOCore
 import Synchronization
@@ -97,6 +98,35 @@ public enum ConnectionActivity: Sendable, Equatable {
     case registered
 }
 
+/// How a socket's protocol says "refused" or "closing" to a client it has not read a request from: a
+/// JSON-RPC error line (agent and handler sockets), or a complete HTTP response with OpenAI's error
+/// object and `connection: close` (the HTTP socket).
+public enum SocketWire: Sendable {
+    case jsonLines
+    case http
+
+    /// The bytes that tell the client `error`.
+    func refusal(_ error: RPCError) -> [UInt8] {
+        switch self {
+        case .jsonLines:
+            return RPCResponse.error(id: .null, error)
+        case .http:
+            let status: (code: Int, reason: String)
+            switch error.code {
+            case .forbidden: status = (403, "Forbidden")
+            case .idleTimeout: status = (408, "Request Timeout")
+            default: status = (503, "Service Unavailable")
+            }
+            let body = Array(JSONWriter.compact(.object([("error", .object([
+                ("message", .string(error.message)), ("type", .string(status.code >= 500 ? "server_error" : "invalid_request_error")),
+                ("param", .null), ("code", .string(AgentService.outcome(error))),
+            ]))])).utf8)
+            let head = "HTTP/1.1 \(status.code) \(status.reason)\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\nconnection: close\r\n\r\n"
+            return Array(head.utf8) + body
+        }
+    }
+}
+
 /// Reads SO_PEERCRED when a connection opens; admits, or answers with an error and closes. Closes
 /// admitted connections that stay idle too long.
 final class ConnectionGate: ChannelInboundHandler {
@@ -107,16 +137,18 @@ final class ConnectionGate: ChannelInboundHandler {
     private let count: ConnectionCount
     private let logger: Logger
     private let socketName: String
+    private let wire: SocketWire
     private var admitted = false
     private var counted = false
     private var registered = false
     private var idleTimer: Scheduled<Void>?
 
-    init(policy: AccessPolicy, count: ConnectionCount, logger: Logger, socketName: String) {
+    init(policy: AccessPolicy, count: ConnectionCount, logger: Logger, socketName: String, wire: SocketWire = .jsonLines) {
         self.policy = policy
         self.count = count
         self.logger = logger
         self.socketName = socketName
+        self.wire = wire
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -181,18 +213,22 @@ final class ConnectionGate: ChannelInboundHandler {
     }
 
     private func expire(_ context: ChannelHandlerContext, after timeout: Int) {
-        let what = socketName == "handlers" ? "no register" : "no complete request line (or answers left unread)"
+        let what: String
+        switch (socketName, wire) {
+        case ("handlers", _): what = "no register"
+        case (_, .http): what = "no complete request (or a response left unread)"
+        default: what = "no complete request line (or answers left unread)"
+        }
         logger.notice("connection closed: idle", metadata: ["socket": "\(socketName)", "idle_timeout_ms": "\(timeout)"])
         // Closed at once, not after the write completes: a client that reads nothing would keep it open.
-        let line = RPCResponse.error(id: .null, RPCError(.idleTimeout, "idle timeout: \(what) within \(timeout) ms; closing the connection"))
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: line)), promise: nil)
+        let bytes = wire.refusal(RPCError(.idleTimeout, "idle timeout: \(what) within \(timeout) ms; closing the connection"))
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
         context.close(promise: nil)
     }
 
     private func refuse(_ context: ChannelHandlerContext, _ error: RPCError) {
-        let line = RPCResponse.error(id: .null, error)
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: line))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: wire.refusal(error)))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// The peer's credentials, or nil if the kernel would not say.

@@ -4,7 +4,7 @@ import JSON
 
 extension DaemonConfig {
     /// The keys a config file may contain, in the order `json` writes them.
-    static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "socket_mode",
+    static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "http_socket", "http_listen", "http_token_file", "socket_mode",
                            "allowed_uids", "allowed_gids",
                            "handler_socket_mode", "handler_allowed_uids", "handler_allowed_gids", "tool_owners",
                            "queue_depth", "default_deadline_ms",
@@ -24,6 +24,9 @@ extension DaemonConfig {
             case "catalogues": catalogues = try Self.catalogues(value, at: pointer)
             case "agent_socket": agentSocket = try Self.string(value, at: pointer)
             case "handler_socket": handlerSocket = try Self.string(value, at: pointer)
+            case "http_socket": httpSocket = value == .null ? nil : try Self.string(value, at: pointer)
+            case "http_listen": httpListen = value == .null ? nil : try Self.string(value, at: pointer)
+            case "http_token_file": httpTokenFile = try Self.optionalPath(value, at: pointer)
             case "socket_mode": socketMode = try Self.socketMode(value, at: pointer)
             case "allowed_uids": allowedUIDs = try Self.idList(value, at: pointer)
             case "allowed_gids": allowedGIDs = try Self.idList(value, at: pointer)
@@ -55,6 +58,9 @@ extension DaemonConfig {
         members.append((key: "catalogues", value: .array(entries)))
         members.append((key: "agent_socket", value: .string(agentSocket)))
         members.append((key: "handler_socket", value: .string(handlerSocket)))
+        members.append((key: "http_socket", value: httpSocket.map(JSONValue.string) ?? .null))
+        members.append((key: "http_listen", value: httpListen.map(JSONValue.string) ?? .null))
+        members.append((key: "http_token_file", value: httpTokenFile.map(JSONValue.string) ?? .null))
         members.append((key: "socket_mode", value: .string(Self.octal(socketMode))))
         func ids(_ list: [UInt32]?) -> JSONValue {
             list.map { .array($0.map { .number(JSONNumber(Int($0))) }) } ?? .null

@@ -16,6 +16,12 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var handlerSocket: String?
     /// `--socket-mode MODE`, octal ("0660").
     public var socketMode: String?
+    /// `--http-socket PATH`.
+    public var httpSocket: String? = nil
+    /// `--http-listen HOST:PORT`.
+    public var httpListen: String? = nil
+    /// `--http-token-file PATH`.
+    public var httpTokenFile: String? = nil
     /// `--allowed-uid UID`, repeatable; replaces the file's list when not empty.
     public var allowedUIDs: [UInt32]
     /// `--allowed-gid GID`, repeatable; replaces the file's list when not empty.
@@ -107,6 +113,9 @@ extension DaemonConfig {
         if let path = overrides.agentSocket { agentSocket = try Self.nonEmpty(path, flag: "--agent-socket") }
         if let path = overrides.handlerSocket { handlerSocket = try Self.nonEmpty(path, flag: "--handler-socket") }
         if let text = overrides.socketMode { socketMode = try Self.modeFlag(text, flag: "--socket-mode") }
+        if let path = overrides.httpSocket { httpSocket = try Self.nonEmpty(path, flag: "--http-socket") }
+        if let address = overrides.httpListen { httpListen = try Self.nonEmpty(address, flag: "--http-listen") }
+        if let path = overrides.httpTokenFile { httpTokenFile = try Self.nonEmpty(path, flag: "--http-token-file") }
         if !overrides.allowedUIDs.isEmpty { allowedUIDs = overrides.allowedUIDs }
         if !overrides.allowedGIDs.isEmpty { allowedGIDs = overrides.allowedGIDs }
         if let text = overrides.handlerSocketMode { handlerSocketMode = try Self.modeFlag(text, flag: "--handler-socket-mode") }
@@ -219,6 +228,24 @@ extension DaemonConfig {
         guard agentSocket != handlerSocket else {
             throw .invalid(field: "/handler_socket", message: "must differ from agent_socket (both are \(quoted(agentSocket)))")
         }
+        if let httpSocket {
+            try Self.checkSocketPath(httpSocket, at: JSONPointer.root.appending("http_socket"))
+            guard httpSocket != agentSocket, httpSocket != handlerSocket else {
+                throw .invalid(field: "/http_socket", message: "must differ from agent_socket and handler_socket (\(quoted(httpSocket)))")
+            }
+        }
+        if let address = try httpTCPAddress() {
+            let loopback = address.host == "::1" || address.host.hasPrefix("127.")
+            guard loopback || httpTokenFile != nil else {
+                throw .invalid(field: "/http_listen", message: "\(quoted(address.host)) is not a loopback address: serving HTTP beyond this host needs http_token_file (a bearer token)")
+            }
+        }
+        if let httpTokenFile {
+            try Self.checkReadableFile(httpTokenFile, at: JSONPointer.root.appending("http_token_file"))
+            guard (try? httpToken())?.isEmpty == false else {
+                throw .invalid(field: "/http_token_file", message: "\(quoted(httpTokenFile)) holds no token (an empty file, or only whitespace)")
+            }
+        }
         guard socketMode <= Self.maxSocketMode else {
             throw .invalid(field: "/socket_mode", message: "must be at most 0777, got \(Self.octal(socketMode))")
         }
@@ -276,3 +303,23 @@ extension DaemonConfig {
 
 /// `text` as a JSON string literal, for messages.
 func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+
+extension DaemonConfig {
+    /// `http_listen` read as a numeric host (IPv6 without its brackets) and a port; nil when unset.
+    public func httpTCPAddress() throws(ConfigError) -> (host: String, port: Int)? {
+        guard let text = httpListen else { return nil }
+        let invalid = ConfigError.invalid(field: "/http_listen", message: "expected HOST:PORT with a numeric host (127.0.0.1:8080, [::1]:8080), got \(quoted(text))")
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { throw invalid }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var v4 = in_addr(), v6 = in6_addr()
+        guard inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 else { throw invalid }
+        return (host, port)
+    }
+
+    /// The bearer token from `http_token_file`, whitespace around it trimmed; nil when unset.
+    public func httpToken() throws -> String? {
+        guard let httpTokenFile else { return nil }
+        return try String(contentsOfFile: httpTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

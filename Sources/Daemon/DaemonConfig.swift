@@ -45,6 +45,9 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `catalogues[].adapter` | `--adapter NAME=PATH` | string or null | null | LoRA adapter for that catalogue |
 /// | `agent_socket` | `--agent-socket` | string | `/run/toolrouter/agent.sock` | Unix socket for agent loops (JSON-RPC 2.0), under 108 bytes |
 /// | `handler_socket` | `--handler-socket` | string | `/run/toolrouter/handlers.sock` | Unix socket tool handlers register on, under 108 bytes |
+/// | `http_socket` | `--http-socket` | string or null | null (no HTTP) | Unix socket for the OpenAI-compatible HTTP API; same mode and peer checks as the agent socket |
+/// | `http_listen` | `--http-listen` | `"HOST:PORT"` or null | null | also serve HTTP on TCP; HOST numeric, loopback unless `http_token_file` is set |
+/// | `http_token_file` | `--http-token-file` | string or null | null | file holding the bearer token every HTTP request must carry (`Authorization: Bearer …`) |
 /// | `socket_mode` | `--socket-mode` | octal string (`"0660"`) or integer 0…511 | `"0660"` | permission bits of the agent socket |
 /// | `allowed_uids` | `--allowed-uid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer uids accepted on the agent socket (SO_PEERCRED) |
 /// | `allowed_gids` | `--allowed-gid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer gids accepted on the agent socket (primary or supplementary) |
@@ -76,6 +79,12 @@ public struct DaemonConfig: Sendable, Equatable {
     public var agentSocket: String
     /// Path of the handlers' socket.
     public var handlerSocket: String
+    /// Path of the HTTP socket (nil: no HTTP on a Unix socket).
+    public var httpSocket: String? = nil
+    /// TCP address for HTTP, `HOST:PORT` (nil: none).
+    public var httpListen: String? = nil
+    /// File with the bearer token HTTP requests must carry (nil: none required).
+    public var httpTokenFile: String? = nil
     /// Permission bits given to the agent socket (0...0o777).
     public var socketMode: UInt32
     /// Peer uids allowed on the agent socket; nil allows anyone who can open the socket.

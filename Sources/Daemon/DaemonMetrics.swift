@@ -1,10 +1,11 @@
-// The daemon's numbers in the Prometheus text format (swift-prometheus): requests by catalogue, tool and
-// outcome; per-phase latency histograms; queue depth; prompt, prefill and generated tokens; prefix-cache
-// hits; handler calls by outcome. Served by the `stats` method (`{"format": "prometheus"}`) and printed
-// by `toolrouter metrics`.
+// The daemon's numbers in the Prometheus text format (swift-prometheus): requests by operation (route,
+// call, list, health, stats), protocol, catalogue, tool and outcome; per-phase latency histograms; queue
+// depth; prompt, prefill and generated tokens; prefix-cache hits; handler calls by outcome. Served by
+// the `stats` method (`{"format": "prometheus"}`), `GET /metrics` on the HTTP socket, and printed by
+// `toolrouter metrics`.
 //
-// Label values come only from bounded sets — loaded catalogue names, their tool names, fixed outcome
-// and method names — so a client sending made-up names cannot grow the registry without bound.
+// Label values come only from bounded sets — loaded catalogue names, their tool names, fixed operation,
+// protocol and outcome names — so a client sending made-up names cannot grow the registry without bound.
 
 import Prometheus
 
@@ -23,8 +24,6 @@ public final class DaemonMetrics: Sendable {
     static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10]
     /// The phases a routed request's time is split into.
     static let phases = ["queue", "prefill", "decode", "mask", "validate", "dispatch", "total"]
-    /// The method label values (anything else is `other`).
-    static let methods = AgentMethod.names
 
     /// A registry with the daemon's metrics.
     public init() {
@@ -40,12 +39,13 @@ public final class DaemonMetrics: Sendable {
         MetricNameDescriptor(namespace: "toolrouter", metricName: metric, unitName: unit, helpText: help)
     }
 
-    /// Records one answered request. `catalogue` and `tool` must already be bounded (loaded names, or
-    /// `-`/`unknown`); `timings` are in milliseconds (nil when the request did not route).
-    func record(method: String, catalogue: String, tool: String, outcome: String, timings: [String: Double]?, tokens: (prompt: Int, cached: Int, generated: Int)?) {
-        let methodLabel = Self.methods.contains(method) ? method : "other"
-        registry.makeCounter(descriptor: Self.name("requests", "total", "Answered requests by method, catalogue, tool and outcome."),
-                             labels: [("method", methodLabel), ("catalogue", catalogue), ("tool", tool), ("outcome", outcome)]).increment()
+    /// Records one finished operation. `catalogue` and `tool` must already be bounded (loaded names, or
+    /// `-`/`unknown`/`adhoc`); `timings` are in milliseconds (nil when the request did not route).
+    func record(operation: String, protocol proto: String, catalogue: String, tool: String, outcome: String,
+                timings: [String: Double]?, tokens: (prompt: Int, cached: Int, generated: Int)?) {
+        registry.makeCounter(descriptor: Self.name("requests", "total", "Answered requests by operation, protocol, catalogue, tool and outcome."),
+                             labels: [("operation", operation), ("protocol", proto), ("catalogue", catalogue), ("tool", tool),
+                                      ("outcome", outcome)]).increment()
         if let timings {
             for phase in Self.phases {
                 guard let ms = timings[phase] else { continue }
@@ -60,6 +60,12 @@ public final class DaemonMetrics: Sendable {
             if tokens.cached > 0 { prefixHits.increment() }
             cachedTokens.increment(by: Int64(tokens.cached))
         }
+    }
+
+    /// Records a request refused before it named an operation (not parseable, too large, unknown method).
+    func recordRefused(protocol proto: String) {
+        registry.makeCounter(descriptor: Self.name("refused_requests", "total", "Requests refused before they named an operation, by protocol."),
+                             labels: [("protocol", proto)]).increment()
     }
 
     /// Records one dispatch to a handler: `ok`, `failed`, `timed_out` or `no_handler`.

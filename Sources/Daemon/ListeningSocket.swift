@@ -62,6 +62,47 @@ enum ListeningSocket {
         return fd
     }
 
+    /// Binds a listening TCP socket at `host` (a numeric IPv4 or IPv6 address) and `port` (0: any free
+    /// port); the descriptor (close-on-exec, listening, SO_REUSEADDR) and the port bound.
+    static func bindTCP(host: String, port: Int, backlog: Int32 = 256) throws(ServerError) -> (fd: Int32, port: Int) {
+        let name = "\(host):\(port)"
+        guard (0...65535).contains(port) else { throw .bind(path: name, reason: "port out of range") }
+        var v4 = sockaddr_in()
+        var v6 = sockaddr_in6()
+        let family: Int32
+        if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
+            family = AF_INET
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = in_port_t(UInt16(port).bigEndian)
+        } else if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
+            family = AF_INET6
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = in_port_t(UInt16(port).bigEndian)
+        } else {
+            throw .bind(path: name, reason: "not a numeric IPv4 or IPv6 address")
+        }
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .bind(path: name, reason: "socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound: Int32
+        if family == AF_INET {
+            bound = withUnsafePointer(to: &v4) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        } else {
+            bound = withUnsafePointer(to: &v6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        }
+        guard bound == 0, listen(fd, backlog) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .bind(path: name, reason: reason)
+        }
+        // The port actually bound (the kernel picks one for port 0); both families keep it at the same offset.
+        var actual = sockaddr_in6()
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return (fd, Int(UInt16(bigEndian: actual.sin6_port)))
+    }
+
     /// Removes a socket file nothing listens on; refuses a live one and anything that is not a socket.
     /// (Two instances starting at the very same moment can still both find the file stale; a lock file
     /// would close that gap, at the price of a second file to manage.)
@@ -106,12 +147,12 @@ final class AcceptOverflowHandler: ChannelInboundHandler {
     private var spare: Int32
     private let refusal: [UInt8]
 
-    init(listenFD: Int32, socketName: String, logger: Logger) {
+    init(listenFD: Int32, socketName: String, logger: Logger, wire: SocketWire = .jsonLines) {
         self.listenFD = listenFD
         self.socketName = socketName
         self.logger = logger
         self.spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        self.refusal = RPCResponse.error(id: .null, RPCError(.overloaded, "overloaded: the daemon is out of file descriptors; try again later"))
+        self.refusal = wire.refusal(RPCError(.overloaded, "overloaded: the daemon is out of file descriptors; try again later"))
     }
 
     deinit { if spare >= 0 { close(spare) } }

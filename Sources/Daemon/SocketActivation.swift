@@ -29,10 +29,10 @@ public enum SocketActivationError: Error, Sendable, Equatable, CustomStringConve
         switch self {
         case .invalidVariable(let name, let value): return "\(name)=\(value): not a valid value (see sd_listen_fds(3))"
         case .tooManySockets(let count):
-            return "LISTEN_FDS=\(count): expected at most 2 sockets (FileDescriptorName=agent and FileDescriptorName=handlers)"
+            return "LISTEN_FDS=\(count): expected at most 3 sockets (FileDescriptorName=agent, FileDescriptorName=handlers and FileDescriptorName=http)"
         case .namesMismatch(let count, let names): return "LISTEN_FDNAMES=\(names) does not name each of the \(count) sockets"
         case .unknownName(let fd, let name):
-            return "socket \(fd) is named \"\(name)\"; expected \"agent\" or \"handlers\" (FileDescriptorName= in the .socket unit)"
+            return "socket \(fd) is named \"\(name)\"; expected \"agent\", \"handlers\" or \"http\" (FileDescriptorName= in the .socket unit)"
         case .duplicateName(let name): return "two sockets are named \"\(name)\""
         case .unusableSocket(let fd, let name, let reason): return "inherited socket \(fd) (\(name)): \(reason)"
         }
@@ -64,11 +64,13 @@ public struct SocketActivation: Sendable, Equatable {
     public var agent: InheritedSocket?
     /// The handlers' socket, if inherited.
     public var handlers: InheritedSocket?
+    /// The HTTP socket, if inherited.
+    public var http: InheritedSocket? = nil
 
     /// The first passed descriptor (SD_LISTEN_FDS_START).
     public static let firstDescriptor: Int32 = 3
     /// The names the daemon takes, in the order used when `LISTEN_FDNAMES` is absent.
-    public static let socketNames = ["agent", "handlers"]
+    public static let socketNames = ["agent", "handlers", "http"]
     /// The variables of the protocol (removed from the environment once read).
     public static let variables = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"]
 
@@ -93,7 +95,11 @@ public struct SocketActivation: Sendable, Equatable {
                 throw .unusableSocket(fd: fd, name: name, reason: "cannot set FD_CLOEXEC: \(String(cString: strerror(errno)))")
             }
             let socket = InheritedSocket(fd: fd, name: name, path: boundPath(of: fd))
-            if name == "agent" { result.agent = socket } else { result.handlers = socket }
+            switch name {
+            case "agent": result.agent = socket
+            case "handlers": result.handlers = socket
+            default: result.http = socket
+            }
         }
         return result
     }

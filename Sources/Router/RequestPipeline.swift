@@ -86,19 +86,42 @@ public struct RouteResult: Sendable {
 /// One request to route: the catalogue (nil when only one is loaded), the user's text, and which
 /// answers are allowed.
 public struct RouteRequest: Sendable, Equatable {
-    /// The catalogue's name; nil picks the only one loaded.
+    /// The catalogue's name; nil picks the only one loaded. Ignored when `adHoc` is set.
     public var catalogue: String?
     /// The natural-language request.
     public var input: String
     /// Which answers the grammar allows.
     public var toolChoice: ToolChoice
+    /// Tools sent with the request itself (OpenAI's inline `tools`), routed with the base model.
+    public var adHoc: AdHocCatalogue?
 
     /// A request for `input`.
-    public init(catalogue: String? = nil, input: String, toolChoice: ToolChoice = .auto) {
+    public init(catalogue: String? = nil, input: String, toolChoice: ToolChoice = .auto, adHoc: AdHocCatalogue? = nil) {
         self.catalogue = catalogue
         self.input = input
         self.toolChoice = toolChoice
+        self.adHoc = adHoc
     }
+}
+
+/// A catalogue that came with a request rather than from the configuration, keyed by its content hash:
+/// requests sending the same tools share one compiled grammar and prefix state.
+public struct AdHocCatalogue: Sendable, Equatable {
+    /// The catalogue's content hash (`CatalogueFingerprint.sha256`).
+    public let key: String
+    /// Its tools.
+    public let catalogue: ToolCatalogue
+
+    /// The ad-hoc catalogue of `catalogue`.
+    public init(_ catalogue: ToolCatalogue) {
+        self.catalogue = catalogue
+        self.key = CatalogueFingerprint(catalogue: catalogue).sha256
+    }
+
+    /// The name it is served under (in errors and logs): `adhoc-` and the hash's first 12 digits.
+    public var name: String { "adhoc-" + key.prefix(12) }
+
+    public static func == (a: AdHocCatalogue, b: AdHocCatalogue) -> Bool { a.key == b.key }
 }
 
 /// A catalogue ready to serve: tools, compiled grammar, and the KV state of its prompt prefix.
@@ -167,6 +190,11 @@ public final class RequestPipeline {
     public let maxTokens: Int
     /// Most bytes one catalogue's warmed token masks may take; `load` refuses a catalogue past it.
     public var maskCacheBudgetBytes = RequestPipeline.defaultMaskCacheBudgetBytes
+    /// Ad-hoc catalogues (a request's inline tools) kept compiled at most; each holds a grammar, its
+    /// warmed masks and a prefix state.
+    public var maxAdHocCatalogues = 8
+    /// Compiled ad-hoc catalogues by content hash, least recently used first.
+    private var adHocCache: [(key: String, prepared: PreparedCatalogue)] = []
     let transformer: Transformer
     let decoder: ConstrainedDecoder
     let cache: KVCache
@@ -185,6 +213,31 @@ public final class RequestPipeline {
     /// Throws `CatalogueLoadError.maskBudgetExceeded` before warming when the masks would not fit the budget.
     @discardableResult
     public func load(name: String, catalogue: ToolCatalogue, adapter: LoRAAdapter? = nil) throws -> PreparedCatalogue {
+        let prepared = try prepare(name: name, catalogue: catalogue, adapter: adapter)
+        catalogues.removeAll { $0.name == name }
+        catalogues.append(prepared)
+        return prepared
+    }
+
+    /// The prepared form of a request's inline tools: from the cache (most recently used last), or
+    /// compiled now and cached, the least recently used dropped past `maxAdHocCatalogues`.
+    func prepared(_ adHoc: AdHocCatalogue) throws(RouteError) -> PreparedCatalogue {
+        if let index = adHocCache.firstIndex(where: { $0.key == adHoc.key }) {
+            let entry = adHocCache.remove(at: index)
+            adHocCache.append(entry)
+            return entry.prepared
+        }
+        let prepared: PreparedCatalogue
+        do { prepared = try prepare(name: adHoc.name, catalogue: adHoc.catalogue, adapter: nil) } catch {
+            throw .grammar("the request's tools: \(error)")
+        }
+        adHocCache.append((adHoc.key, prepared))
+        if adHocCache.count > maxAdHocCatalogues { adHocCache.removeFirst(adHocCache.count - maxAdHocCatalogues) }
+        return prepared
+    }
+
+    /// Compiles a catalogue's grammar, warms its masks and computes its prefix state under `adapter`.
+    private func prepare(name: String, catalogue: ToolCatalogue, adapter: LoRAAdapter?) throws -> PreparedCatalogue {
         let grammar = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue)))
         try checkMaskBudget(grammar, catalogue: name)
         grammar.prepareMasks(for: decoder.vocabulary)
@@ -196,12 +249,12 @@ public final class RequestPipeline {
         let prefixCache = KVCache(config: transformer.model.config, capacity: max(1, prefixIDs.count))
         transformer.adapter = adapter
         if !prefixIDs.isEmpty { try transformer.evaluate(prefixIDs, cache: prefixCache) }
-        let prepared = PreparedCatalogue(name: name, catalogue: catalogue, grammar: grammar, adapter: adapter,
-                                         prefixIDs: prefixIDs, systemCount: systemIDs.count, prefixCache: prefixCache)
-        catalogues.removeAll { $0.name == name }
-        catalogues.append(prepared)
-        return prepared
+        return PreparedCatalogue(name: name, catalogue: catalogue, grammar: grammar, adapter: adapter,
+                                 prefixIDs: prefixIDs, systemCount: systemIDs.count, prefixCache: prefixCache)
     }
+
+    /// The ad-hoc catalogues compiled so far, least recently used first (see `prepared(_:)`).
+    public var adHocKeys: [String] { adHocCache.map(\.key) }
 
     /// The catalogue a request names; the only one when none is named and exactly one is loaded.
     public func catalogue(named name: String?) throws(RouteError) -> PreparedCatalogue {
@@ -222,7 +275,8 @@ public final class RequestPipeline {
         defer { decoder.shouldStop = nil }
         let start = MonotonicClock.now()
         let input = request.input
-        let prepared = try catalogue(named: request.catalogue)
+        let prepared: PreparedCatalogue
+        if let adHoc = request.adHoc { prepared = try self.prepared(adHoc) } else { prepared = try catalogue(named: request.catalogue) }
         guard !input.isEmpty else { throw .emptyInput }
         let grammar = try prepared.grammar(for: request.toolChoice)
         // The request's part of the prompt is cut from the whole rendering (rendering the user turn alone

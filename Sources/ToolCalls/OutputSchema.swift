@@ -20,29 +20,32 @@ public enum ToolChoice: Sendable, Hashable, CustomStringConvertible {
     case required
     /// The model must call this tool; it only fills in the arguments.
     case tool(String)
+    /// The model must not call a tool: the answer is `no_tool` with its reason (OpenAI's `"none"`).
+    case none
 
     public var description: String {
         switch self {
         case .auto: return "auto"
         case .required: return "required"
         case .tool(let name): return name
+        case .none: return "none"
         }
     }
 }
 
 extension ToolCall {
     /// The JSON Schema that every valid answer for `catalogue` satisfies: an `anyOf` with one
-    /// branch per tool the choice allows (in catalogue order) and, for `.auto`, a final "no_tool"
-    /// branch whose reason is at most `maxReasonLength` characters. A choice naming a tool the
+    /// branch per tool the choice allows (in catalogue order; none for `.none`) and, for `.auto` and
+    /// `.none`, a final "no_tool" branch whose reason is at most `maxReasonLength` characters. A choice naming a tool the
     /// catalogue lacks gives an `anyOf` with no branches (nothing is valid); check names first.
     public static func outputSchema(for catalogue: ToolCatalogue, choice: ToolChoice = .auto, maxReasonLength: Int = 200) -> JSONValue {
         var branches: [JSONValue] = []
-        for tool in catalogue.tools {
+        for tool in catalogue.tools where choice != .none {
             if case .tool(let only) = choice, only != tool.name { continue }
             let base = "/anyOf/\(branches.count)/properties/arguments"
             branches.append(branch(tool: tool.name, member: "arguments", schema: rebasingReferences(in: tool.parameters, onto: base)))
         }
-        if choice == .auto {
+        if choice == .auto || choice == .none {
             let reasonSchema: JSONValue = .object([
                 (key: "type", value: .string("string")),
                 (key: "maxLength", value: .number(JSONNumber(maxReasonLength))),

@@ -23,7 +23,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("adapter"), help: "NAME=PATH: LoRA adapter for catalogue NAME (repeatable).") var adapters: [String] = []
     @Option(name: .customLong("agent-socket"), help: "Agents' socket path.") var agentSocket: String?
     @Option(name: .customLong("handler-socket"), help: "Handlers' socket path.") var handlerSocket: String?
-    @Option(name: .customLong("socket-mode"), help: "Permission bits of the agent socket, octal (e.g. 0660).") var socketMode: String?
+    @Option(name: .customLong("http-socket"), help: "Unix socket for the OpenAI-compatible HTTP API (off by default).") var httpSocket: String?
+    @Option(name: .customLong("http-listen"), help: "Also serve HTTP on TCP HOST:PORT (loopback unless --http-token-file).") var httpListen: String?
+    @Option(name: .customLong("http-token-file"), help: "File with the bearer token HTTP requests must carry.") var httpTokenFile: String?
+    @Option(name: .customLong("socket-mode"), help: "Permission bits of the agent (and HTTP) socket, octal (e.g. 0660).") var socketMode: String?
     @Option(name: .customLong("allowed-uid"), help: "Peer uid allowed on the agent socket (repeatable).") var allowedUIDs: [UInt32] = []
     @Option(name: .customLong("allowed-gid"), help: "Peer gid allowed on the agent socket (repeatable).") var allowedGIDs: [UInt32] = []
     @Option(name: .customLong("handler-socket-mode"), help: "Permission bits of the handler socket, octal (e.g. 0660).") var handlerSocketMode: String?
@@ -57,7 +60,8 @@ struct ServeCommand: ParsableCommand {
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
         let logger = Logger(label: "toolrouter")
         let descriptors = DescriptorLimit.raiseSoftLimit()
-        do { try DescriptorLimit.check(maxConnections: settings.maxConnections, sockets: 2, soft: descriptors.soft, hard: descriptors.hard) } catch {
+        let sockets = 2 + (settings.httpSocket == nil ? 0 : 1) + (settings.httpListen == nil ? 0 : 1)
+        do { try DescriptorLimit.check(maxConnections: settings.maxConnections, sockets: sockets, soft: descriptors.soft, hard: descriptors.hard) } catch {
             throw CLIError("\(error)")
         }
         let start = MonotonicClock.now()
@@ -89,14 +93,36 @@ struct ServeCommand: ParsableCommand {
         let server = try blocking { try await AgentServer.start(service: service, listen: agentListen,
                                                                 maxLineBytes: settings.maxMessageBytes,
                                                                 access: access, logger: logger) }
+        let httpServers = try startHTTP(settings, core: service.core, access: access, systemd: systemd, logger: logger)
         let lifecycle = ServeLifecycle(notifier: systemd.notifier, watchdog: systemd.watchdog, service: service, settings: settings,
                                        model: build.model, logger: logger, resolve: resolvedConfig)
         logger.notice("ready", metadata: ["load_ms": "\(Int((MonotonicClock.now() - start) * 1000))",
                                           "catalogues": "\(loaded.map(\.name).joined(separator: ","))",
-                                          "agent_socket": "\(agentListen)", "handler_socket": "\(handlerListen)"])
+                                          "agent_socket": "\(agentListen)", "handler_socket": "\(handlerListen)",
+                                          "http": "\(httpServers.map(\.path).joined(separator: ","))"])
         lifecycle.ready()
         let received = lifecycle.waitForStop(signals)
-        lifecycle.stop(agent: server, handlers: handlerServer, signal: received)
+        lifecycle.stop(agent: server, handlers: handlerServer, http: httpServers, signal: received)
+    }
+
+    /// The HTTP servers the settings ask for: on the HTTP Unix socket (inherited or bound; the agent
+    /// socket's mode and peer checks), and on TCP (no peer credentials there: loopback, or a token).
+    func startHTTP(_ settings: DaemonConfig, core: RouterService, access: AccessPolicy, systemd: SystemdSetup, logger: Logger) throws -> [AgentServer] {
+        let token: String?
+        do { token = try settings.httpToken() } catch { throw CLIError("http_token_file: \(error)") }
+        let service = OpenAIHTTPService(core: core, token: token, maxMessageBytes: settings.maxMessageBytes)
+        var servers: [AgentServer] = []
+        if let path = settings.httpSocket ?? systemd.sockets?.http?.path {
+            let listen = try systemd.listenAddress(for: "http", path: path, mode: settings.socketMode)
+            servers.append(try blocking { try await AgentServer.startHTTP(service: service, listen: listen, maxBodyBytes: settings.maxMessageBytes,
+                                                                          access: access, logger: logger) })
+        }
+        if let address = try settings.httpTCPAddress() {
+            let tcpAccess = AccessPolicy(maxConnections: settings.maxConnections, idleTimeoutMs: settings.idleTimeoutMs)
+            servers.append(try blocking { try await AgentServer.startHTTP(service: service, listen: .tcp(host: address.host, port: address.port),
+                                                                          maxBodyBytes: settings.maxMessageBytes, access: tcpAccess, logger: logger) })
+        }
+        return servers
     }
 
     /// One line on the BLAS kernels: verified, fallen back (warning), or failing the check (error).
@@ -126,6 +152,9 @@ struct ServeCommand: ParsableCommand {
         overrides.maskCacheBudgetMB = maskCacheBudgetMB
         overrides.stopTimeoutMs = stopTimeoutMs
         overrides.handlerSocketMode = handlerSocketMode
+        overrides.httpSocket = httpSocket
+        overrides.httpListen = httpListen
+        overrides.httpTokenFile = httpTokenFile
         overrides.handlerAllowedUIDs = handlerAllowedUIDs
         overrides.handlerAllowedGIDs = handlerAllowedGIDs
         overrides.toolOwners = toolOwners

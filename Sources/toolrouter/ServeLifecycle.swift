@@ -170,7 +170,7 @@ final class ServeLifecycle {
     /// all within `stop_timeout_ms` (below systemd's TimeoutStopSec): at that deadline the requests still
     /// queued or decoding, and the calls still waiting on a handler, are answered `shutting_down`. Then
     /// the sockets close.
-    func stop(agent: AgentServer, handlers: AgentServer, signal: Int32) {
+    func stop(agent: AgentServer, handlers: AgentServer, http: [AgentServer] = [], signal: Int32) {
         let timeout = Double(settings.stopTimeoutMs) / 1000
         service.stopDeadline.begin(seconds: timeout)
         let queued = service.worker.queuedCount
@@ -179,13 +179,16 @@ final class ServeLifecycle {
         logger.notice("stopping: no new connections, finishing accepted requests",
                       metadata: ["signal": "\(signal)", "queued": "\(queued)", "stop_timeout_ms": "\(settings.stopTimeoutMs)"])
         _ = try? blocking { await agent.stopAccepting() }
+        for server in http { _ = try? blocking { await server.stopAccepting() } }
         let cut = service.worker.drain(timeout: service.stopDeadline.remaining ?? timeout)
         if cut > 0 { logger.warning("stop deadline passed: requests answered shutting_down", metadata: ["requests": "\(cut)"]) }
         // Calls waiting on a handler are answered at the deadline; a moment more lets those answers be written.
         let answerTimeout = (service.stopDeadline.remaining ?? 0) + 1
-        let unanswered = (try? blocking { await agent.waitForRequests(timeout: answerTimeout) }) ?? 0
+        var unanswered = (try? blocking { await agent.waitForRequests(timeout: answerTimeout) }) ?? 0
+        for server in http { unanswered += (try? blocking { await server.waitForRequests(timeout: answerTimeout) }) ?? 0 }
         if unanswered > 0 { logger.warning("stopping with requests unanswered", metadata: ["requests": "\(unanswered)"]) }
         _ = try? blocking { await agent.close() }
+        for server in http { _ = try? blocking { await server.close() } }
         _ = try? blocking { await handlers.close() }
         watchdog.stop()
         logger.notice("stopped")
@@ -235,7 +238,13 @@ struct SystemdSetup {
     /// The inherited socket named `name` (`agent` or `handlers`) if systemd passed one — the configured
     /// path is then not used — else `path` to bind, its directory created.
     func listenAddress(for name: String, path: String, mode: UInt32) throws -> ListenAddress {
-        if let socket = name == "agent" ? sockets?.agent : sockets?.handlers {
+        let inherited: InheritedSocket?
+        switch name {
+        case "agent": inherited = sockets?.agent
+        case "handlers": inherited = sockets?.handlers
+        default: inherited = sockets?.http
+        }
+        if let socket = inherited {
             if socket.path != path {
                 logger.notice("socket from the service manager; the configured path is not used",
                               metadata: ["socket": "\(name)", "listening": "\(socket)", "configured": "\(path)"])

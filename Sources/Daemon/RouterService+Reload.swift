@@ -4,7 +4,7 @@ import Router
 import Synchronization
 import ToolCalls
 
-extension AgentService {
+extension RouterService {
     /// Serves `catalogues` on `pipeline` from now on, without stopping: the handler registry learns the
     /// new catalogues first (so their handlers may register), then the worker routes every request
     /// accepted from now on with `pipeline` (requests already queued finish on the pipeline they were
