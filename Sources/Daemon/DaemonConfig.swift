@@ -47,7 +47,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `handler_socket` | `--handler-socket` | string | `/run/toolrouter/handlers.sock` | Unix socket tool handlers register on, under 108 bytes |
 /// | `http_socket` | `--http-socket` | string or null | null (no HTTP) | Unix socket for the OpenAI-compatible HTTP API; same mode and peer checks as the agent socket |
 /// | `http_listen` | `--http-listen` | `"HOST:PORT"` or null | null | also serve HTTP on TCP; HOST numeric, loopback unless `http_token_file` is set |
-/// | `http_token_file` | `--http-token-file` | string or null | null | file holding the bearer token every HTTP request must carry (`Authorization: Bearer …`) |
+/// | `http_token_file` | `--http-token-file` | string or null | null | file holding the bearer token every HTTP request over TCP must carry (`Authorization: Bearer …`); the Unix socket relies on its mode and peer checks |
 /// | `socket_mode` | `--socket-mode` | octal string (`"0660"`) or integer 0…511 | `"0660"` | permission bits of the agent socket |
 /// | `allowed_uids` | `--allowed-uid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer uids accepted on the agent socket (SO_PEERCRED) |
 /// | `allowed_gids` | `--allowed-gid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer gids accepted on the agent socket (primary or supplementary) |

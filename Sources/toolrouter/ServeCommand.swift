@@ -110,7 +110,9 @@ struct ServeCommand: ParsableCommand {
     func startHTTP(_ settings: DaemonConfig, core: RouterService, access: AccessPolicy, systemd: SystemdSetup, logger: Logger) throws -> [AgentServer] {
         let token: String?
         do { token = try settings.httpToken() } catch { throw CLIError("http_token_file: \(error)") }
-        let service = OpenAIHTTPService(core: core, token: token, maxMessageBytes: settings.maxMessageBytes)
+        // The Unix socket has the kernel's word on who connects (mode, peer checks); TCP has only the token.
+        let service = OpenAIHTTPService(core: core, token: nil, maxMessageBytes: settings.maxMessageBytes)
+        let tcpService = OpenAIHTTPService(core: core, token: token, maxMessageBytes: settings.maxMessageBytes)
         var servers: [AgentServer] = []
         if let path = settings.httpSocket ?? systemd.sockets?.http?.path {
             let listen = try systemd.listenAddress(for: "http", path: path, mode: settings.socketMode)
@@ -119,7 +121,7 @@ struct ServeCommand: ParsableCommand {
         }
         if let address = try settings.httpTCPAddress() {
             let tcpAccess = AccessPolicy(maxConnections: settings.maxConnections, idleTimeoutMs: settings.idleTimeoutMs)
-            servers.append(try blocking { try await AgentServer.startHTTP(service: service, listen: .tcp(host: address.host, port: address.port),
+            servers.append(try blocking { try await AgentServer.startHTTP(service: tcpService, listen: .tcp(host: address.host, port: address.port),
                                                                           maxBodyBytes: settings.maxMessageBytes, access: tcpAccess, logger: logger) })
         }
         return servers

@@ -70,22 +70,22 @@ struct DispatchRevalidationTests {
         let routed = try await levels.decode()
         #expect(routed.call.toolName == "set_level")
         // Unchanged catalogue: the call passes the check and goes on to dispatch (no handler socket here).
-        let unchanged = await service.dispatch(routed, params: params)
-        #expect(unchanged.failure?.code == .noHandler, "\(unchanged)")
+        let unchanged = await service.core.dispatch(routed, params: params)
+        #expect(unchanged.failure?.kind == .noHandler, "\(unchanged)")
 
         // A reload makes `level` a string: the integer the model wrote is invalid under the served schema.
         let changed = try Self.catalogue(level: #"{"type": "string"}"#)
         service.reload(pipeline: try levels.pipeline(changed), catalogues: [("levels", changed)])
-        let afterChange = await service.dispatch(routed, params: params)
+        let afterChange = await service.core.dispatch(routed, params: params)
         let error = try #require(afterChange.failure)
-        #expect(error.code == .catalogueChanged, "\(error)")
+        #expect(error.kind == .catalogueChanged, "\(error)")
         #expect(error.data?["issues"]?.arrayValue?.first?.stringValue?.contains("/level") == true, "\(error)")
 
         // A reload that removes the tool.
         let renamed = try Self.catalogue(level: #"{"type": "integer"}"#, tool: "set_volume")
         service.reload(pipeline: try levels.pipeline(renamed), catalogues: [("levels", renamed)])
-        let afterRemoval = await service.dispatch(routed, params: params)
-        #expect(afterRemoval.failure?.code == .catalogueChanged)
+        let afterRemoval = await service.core.dispatch(routed, params: params)
+        #expect(afterRemoval.failure?.kind == .catalogueChanged)
         #expect(afterRemoval.failure?.message.contains("no longer in catalogue") == true, "\(afterRemoval)")
     }
 
@@ -106,8 +106,8 @@ struct DispatchRevalidationTests {
         let routed = try await levels.decode()
 
         /// Dispatches `routed` while the handler answers the invoke it receives; the invoke's id and arguments.
-        func dispatchAnswered() async throws -> (id: Int, arguments: JSONValue?, reply: Result<JSONValue, RPCError>) {
-            async let reply = service.dispatch(routed, params: params)
+        func dispatchAnswered() async throws -> (id: Int, arguments: JSONValue?, reply: Result<CallOutcome, ServiceError>) {
+            async let reply = service.core.dispatch(routed, params: params)
             let invoke = try JSONParser.parse(try handler.readLine(timeout: 60))
             let id = try #require(invoke["id"]?.intValue, "\(JSONWriter.compact(invoke))")
             try handler.send(line: #"{"jsonrpc":"2.0","id":\#(id),"result":{"ok":true}}"#)
@@ -116,12 +116,12 @@ struct DispatchRevalidationTests {
 
         let first = try await dispatchAnswered()
         #expect(first.arguments == routed.call.json["arguments"], "the handler got the decoded arguments")
-        #expect((try? first.reply.get())?["result"]?["ok"] == .bool(true), "\(first.reply)")
+        #expect((try? first.reply.get())?.result?["ok"] == .bool(true), "\(first.reply)")
 
         // The reload makes `level` a string: the decoded integer is refused before it reaches the handler.
         let changed = try Self.catalogue(level: #"{"type": "string"}"#)
         service.reload(pipeline: try levels.pipeline(changed), catalogues: [("levels", changed)])
-        #expect(await service.dispatch(routed, params: params).failure?.code == .catalogueChanged)
+        #expect(await service.core.dispatch(routed, params: params).failure?.kind == .catalogueChanged)
 
         // Back to the old schema: the next invoke the handler sees is the very next call id, so nothing was
         // sent to it in between.
@@ -136,22 +136,22 @@ struct DispatchRevalidationTests {
     func groundedAtDispatch() throws {
         let grounded = try Self.catalogue(level: #"{"type": "string", "x-from-input": true}"#)
         let call = ToolCall.tool(name: "set_level", arguments: .object([("level", .string("high"))]))
-        #expect(AgentService.invalidAtDispatch(call, request: "Set the level to high.", current: ("levels", grounded)) == nil)
-        let refused = try #require(AgentService.invalidAtDispatch(call, request: "Set the level to 5.", current: ("levels", grounded)))
-        #expect(refused.code == .catalogueChanged)
+        #expect(RouterService.invalidAtDispatch(call, request: "Set the level to high.", current: ("levels", grounded)) == nil)
+        let refused = try #require(RouterService.invalidAtDispatch(call, request: "Set the level to 5.", current: ("levels", grounded)))
+        #expect(refused.kind == .catalogueChanged)
         #expect(refused.data?["issues"]?.arrayValue?.first?.stringValue == #"/level: "high" not found in the request"#, "\(refused)")
     }
 
     @Test("cancelled and too-long requests have their own codes, distinct from internal error")
     func errorCodes() {
-        let cancelled = AgentService.rpcError(.cancelled, loaded: [])
+        let cancelled = RPCError(ServiceError.routing(.cancelled))
         #expect(cancelled.code == .cancelled && cancelled.code.rawValue == -32030)
-        let tooLong = AgentService.rpcError(.route(.inputTooLong(tokens: 2100, capacity: 2048)), loaded: [])
+        let tooLong = RPCError(ServiceError.routing(.route(.inputTooLong(tokens: 2100, capacity: 2048))))
         #expect(tooLong.code == .inputTooLong && tooLong.code.rawValue == -32031)
         #expect(tooLong.data?["tokens"]?.intValue == 2100 && tooLong.data?["capacity"]?.intValue == 2048)
         #expect(RPCErrorCode.catalogueChanged.rawValue == -32032)
         // A forced tool the input cannot ground is the request's fault, not an internal error.
-        #expect(AgentService.rpcError(.route(.decoding(.ungrounded)), loaded: []).code == .invalidParams)
+        #expect(RPCError(ServiceError.routing(.route(.decoding(.ungrounded)))).code == .invalidParams)
         let codes = RPCErrorCode.allCases.map(\.rawValue)
         #expect(Set(codes).count == codes.count)
     }

@@ -130,9 +130,9 @@ extension SocketSuites {
             let metricsCLI = try ChildProcess(try TestPaths.toolrouterBinary(), ["metrics", "--socket", daemon.agentSocket], log: "metrics")
             _ = metricsCLI.wait(timeout: 30)
             let metrics = metricsCLI.output
-            #expect(metrics.contains(#"toolrouter_requests_total{method="call",catalogue="support",tool="track_order",outcome="ok"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"toolrouter_requests_total{operation="call",protocol="jsonrpc",catalogue="support",tool="track_order",outcome="ok"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"toolrouter_handler_calls_total{catalogue="devops",tool="scale_deployment",outcome="ok"} 2"#))
-            #expect(metrics.contains(#"toolrouter_requests_total{method="call",catalogue="support",tool="no_tool",outcome="ok"} 1"#))
+            #expect(metrics.contains(#"toolrouter_requests_total{operation="call",protocol="jsonrpc",catalogue="support",tool="no_tool",outcome="ok"} 1"#))
             #expect(metrics.contains("toolrouter_prefix_cache_hits_total 12"))
             #expect(metrics.contains(#"toolrouter_phase_seconds_count{phase="decode",catalogue="devops"} 7"#))
             #expect(metrics.contains("toolrouter_queue_depth 0"))
@@ -235,7 +235,7 @@ extension SocketSuites {
             #expect(text.contains(#"toolrouter_handler_calls_total{catalogue="support",tool="request_refund",outcome="timed_out"} 1"#), "\(text)")
             #expect(text.contains(#"toolrouter_handler_calls_total{catalogue="support",tool="request_refund",outcome="failed"} 1"#))
             #expect(text.contains(#"toolrouter_handler_calls_total{catalogue="support",tool="request_refund",outcome="no_handler"} 2"#))
-            #expect(text.contains(#"toolrouter_requests_total{method="route",catalogue="support",tool="-",outcome="invalid_params"} 1"#))
+            #expect(text.contains(#"toolrouter_requests_total{operation="route",protocol="jsonrpc",catalogue="support",tool="-",outcome="invalid_params"} 1"#))
 
             client.disconnect()
             #expect(daemon.child.stop() == 0)
