@@ -114,8 +114,8 @@ struct ServeCommand: ParsableCommand {
         let service = OpenAIHTTPService(core: core, token: nil, maxMessageBytes: settings.maxMessageBytes)
         let tcpService = OpenAIHTTPService(core: core, token: token, maxMessageBytes: settings.maxMessageBytes)
         var servers: [AgentServer] = []
-        if let path = settings.httpSocket ?? systemd.sockets?.http?.path {
-            let listen = try systemd.listenAddress(for: "http", path: path, mode: settings.socketMode)
+        if settings.httpSocket != nil || systemd.sockets?.http != nil {
+            let listen = try systemd.listenAddress(for: "http", path: settings.httpSocket ?? "/run/toolrouter/http.sock", mode: settings.socketMode)
             servers.append(try blocking { try await AgentServer.startHTTP(service: service, listen: listen, maxBodyBytes: settings.maxMessageBytes,
                                                                           access: access, logger: logger) })
         }

@@ -178,7 +178,9 @@ extension SocketSuites {
             #expect(throws: SocketActivationError.namesMismatch(count: 2, names: "agent")) {
                 try assigned(["LISTEN_PID": "\(pid)", "LISTEN_FDS": "2", "LISTEN_FDNAMES": "agent"])
             }
-            #expect(throws: SocketActivationError.tooManySockets(3)) { try assigned(["LISTEN_PID": "\(pid)", "LISTEN_FDS": "3"]) }
+            #expect(try assigned(["LISTEN_PID": "\(pid)", "LISTEN_FDS": "3"]) == ["3=agent", "4=handlers", "5=http"])
+            #expect(try assigned(["LISTEN_PID": "\(pid)", "LISTEN_FDS": "3", "LISTEN_FDNAMES": "http:agent:handlers"]) == ["3=http", "4=agent", "5=handlers"])
+            #expect(throws: SocketActivationError.tooManySockets(4)) { try assigned(["LISTEN_PID": "\(pid)", "LISTEN_FDS": "4"]) }
             #expect(throws: SocketActivationError.invalidVariable(name: "LISTEN_FDS", value: "two")) {
                 try assigned(["LISTEN_PID": "\(pid)", "LISTEN_FDS": "two"])
             }

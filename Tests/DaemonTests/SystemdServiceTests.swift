@@ -27,6 +27,7 @@ private final class ManagedDaemon {
     let notify: NotifyListener
     let agentPath: String
     let handlerPath: String
+    let httpPath: String
     let child: ChildProcess
     private let listeners: [Int32]   // kept open, as systemd keeps its copies
 
@@ -37,12 +38,14 @@ private final class ManagedDaemon {
         notify = try NotifyListener()
         agentPath = dir + "/agent.sock"
         handlerPath = dir + "/handlers.sock"
+        httpPath = dir + "/http.sock"
         let agent = try unixSocket(path: agentPath)
         let handlers = try unixSocket(path: handlerPath)
-        listeners = [handlers, agent]
+        let http = try unixSocket(path: httpPath)
+        listeners = [handlers, agent, http]
         child = try ChildProcess("/usr/bin/env", ["python3", "-c", wrapperScript, try TestPaths.toolrouterBinary(), "serve"] + arguments + [
             "--agent-socket", dir + "/unused/agent.sock", "--handler-socket", dir + "/unused/handlers.sock",
-        ], environment: ["NOTIFY_SOCKET": notify.address, "LISTEN_FDS": "2", "LISTEN_FDNAMES": "handlers:agent",
+        ], environment: ["NOTIFY_SOCKET": notify.address, "LISTEN_FDS": "3", "LISTEN_FDNAMES": "handlers:agent:http",
                          "WATCHDOG_USEC": "\(watchdogUsec)"], inheritedFDs: listeners, log: "systemd")
     }
 
@@ -155,7 +158,7 @@ extension SocketSuites {
             #expect(ready.contains("STATUS=serving support, devops; 0 queued\n"), "\(ready)")
             #expect(daemon.child.output.contains("wrapper: mdwe=1"), "the daemon runs with MemoryDenyWriteExecute")
             #expect(!FileManager.default.fileExists(atPath: daemon.dir + "/unused"), "the configured paths are not bound")
-            for fd: Int32 in [3, 4] {
+            for fd: Int32 in [3, 4, 5] {
                 #expect((descriptorFlags(pid: daemon.child.pid, fd: fd) ?? 0) & Int(O_CLOEXEC) != 0, "fd \(fd) is close-on-exec")
             }
 
@@ -172,6 +175,13 @@ extension SocketSuites {
             let called = try send(client, "call", .object([("catalogue", .string("devops")), ("input", .string("Scale web-frontend to 12 replicas.")),
                                                            ("tool_choice", .string("scale_deployment"))]))
             #expect(called["result"]?["result"]?["scaled"] == .bool(true), "\(JSONWriter.compact(called))")
+            // OpenAI-style HTTP on the inherited socket named "http" (curl as the client).
+            let curl = try ChildProcess("/usr/bin/curl", ["-sS", "--unix-socket", daemon.httpPath, "http://toolrouter/v1/chat/completions",
+                                                          "-H", "content-type: application/json", "-d",
+                                                          #"{"model":"devops","messages":[{"role":"user","content":"Restart the checkout service."}],"tool_choice":{"type":"function","function":{"name":"restart_service"}}}"#],
+                                        log: "curl")
+            #expect(curl.wait(timeout: 120) == 0, "\(curl.output)")
+            #expect(curl.output.contains(#""finish_reason":"tool_calls""#) && curl.output.contains(#""name":"restart_service""#), "\(curl.output)")
 
             // Watchdog: WATCHDOG_USEC is 2 s, so a ping at least every 2 s (they are sent every 1 s).
             let earlier = daemon.notify.messages(with: "WATCHDOG=1").filter { $0.time <= readyTime }.count

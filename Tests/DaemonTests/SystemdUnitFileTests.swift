@@ -7,13 +7,13 @@ import Testing
 import TestSupport
 @testable import Daemon
 
-/// The three unit files copied to a temporary directory, with ExecStart= pointing at the built binary
+/// The four unit files copied to a temporary directory, with ExecStart= pointing at the built binary
 /// (verify checks that the executable exists), as scripts/install rewrites it for $PREFIX.
 private func unitCopies() throws -> String {
     let dir = try temporaryDirectory("units")
     let source = TestPaths.packageRoot.appendingPathComponent("systemd").path
     let binary = try TestPaths.toolrouterBinary()
-    for name in ["toolrouter.service", "toolrouter-agent.socket", "toolrouter-handlers.socket"] {
+    for name in ["toolrouter.service", "toolrouter-agent.socket", "toolrouter-handlers.socket", "toolrouter-http.socket"] {
         let text = try String(contentsOfFile: source + "/" + name, encoding: .utf8)
         try text.replacingOccurrences(of: "/usr/local/bin/toolrouter", with: binary).write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
     }
@@ -49,11 +49,11 @@ private func assignments(_ name: String) throws -> [(key: String, value: String)
 extension SocketSuites {
     @Suite("systemd: the unit files", .serialized)
     struct SystemdUnitFileTests {
-        @Test("systemd-analyze verify: the service and both socket units are clean")
+        @Test("systemd-analyze verify: the service and its three socket units are clean")
         func verify() throws {
             let dir = try unitCopies()
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            let result = try systemdAnalyze(["verify", "./toolrouter.service", "./toolrouter-agent.socket", "./toolrouter-handlers.socket"], in: dir)
+            let result = try systemdAnalyze(["verify", "./toolrouter.service", "./toolrouter-agent.socket", "./toolrouter-handlers.socket", "./toolrouter-http.socket"], in: dir)
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "warnings:\n\(result.output)")
         }
@@ -87,7 +87,8 @@ extension SocketSuites {
             for path in ["/opt/tr/bin/toolrouter", "/opt/tr/share/toolrouter/models/SmolLM2-135M-Instruct.Q4_1.gguf",
                          "/opt/tr/share/toolrouter/training/trainer.py", "/opt/tr/share/toolrouter/training/requirements.txt",
                          "/etc/toolrouter/toolrouter.json", "/etc/toolrouter/catalogues/support.tools.json",
-                         "/etc/systemd/system/toolrouter-agent.socket", "/etc/systemd/system/toolrouter-handlers.socket"] {
+                         "/etc/systemd/system/toolrouter-agent.socket", "/etc/systemd/system/toolrouter-handlers.socket",
+                         "/etc/systemd/system/toolrouter-http.socket"] {
                 #expect(FileManager.default.fileExists(atPath: root + path), "\(path) missing")
             }
             #expect(FileManager.default.isExecutableFile(atPath: root + "/opt/tr/bin/toolrouter"))
@@ -116,10 +117,11 @@ extension SocketSuites {
             #expect(value("NotifyAccess") == ["main"])
             #expect(value("ExecReload") == ["/bin/kill -HUP $MAINPID"])
             #expect(value("WatchdogSec").count == 1)
-            #expect(value("Sockets") == ["toolrouter-agent.socket toolrouter-handlers.socket"])
+            #expect(value("Sockets") == ["toolrouter-agent.socket toolrouter-handlers.socket toolrouter-http.socket"])
             #expect(value("ExecStart").first?.hasPrefix("/usr/local/bin/toolrouter serve --config ") == true)
             // Agents and handlers are different groups: an agent's user must not be able to serve (and so read) tool calls.
-            for (unit, name, group) in [("toolrouter-agent.socket", "agent", "toolrouter"), ("toolrouter-handlers.socket", "handlers", "toolrouter-handlers")] {
+            for (unit, name, group) in [("toolrouter-agent.socket", "agent", "toolrouter"), ("toolrouter-handlers.socket", "handlers", "toolrouter-handlers"),
+                                        ("toolrouter-http.socket", "http", "toolrouter")] {
                 let socket = try assignments(unit)
                 #expect(socket.filter { $0.key == "FileDescriptorName" }.map(\.value) == [name], "\(unit)")
                 #expect(SocketActivation.socketNames.contains(name))
