@@ -26,6 +26,32 @@ struct RequestPipelineTests {
         return (pipeline, model)
     }
 
+    @Test("a request's own tools: routed like a loaded catalogue, compiled once per content hash, least recently used dropped")
+    func adHocCatalogues() throws {
+        let (pipeline, _) = try Self.pipeline()
+        pipeline.maxAdHocCatalogues = 2
+        let support = try ToolCatalogue(contentsOf: Self.fixtures.appendingPathComponent("support.tools.json").path)
+        let devops = try ToolCatalogue(contentsOf: Self.fixtures.appendingPathComponent("devops.tools.json").path)
+        let input = "Where is my order ORD-55821?"
+        // The same tools sent with the request decode exactly as the loaded catalogue (no adapter on either).
+        let loaded = try pipeline.route(RouteRequest(catalogue: "support", input: input))
+        let adHoc = try pipeline.route(RouteRequest(input: input, adHoc: AdHocCatalogue(support)))
+        #expect(adHoc.raw == loaded.raw && adHoc.timings.cachedTokens == loaded.timings.cachedTokens)
+        #expect(pipeline.adHocKeys == [AdHocCatalogue(support).key])
+        // A tool choice narrows the request's tools like a catalogue's; `none` leaves only no_tool.
+        let none = try pipeline.route(RouteRequest(input: input, toolChoice: .none, adHoc: AdHocCatalogue(support)))
+        #expect(none.call.toolName == ToolCatalogue.noToolName)
+        // Three distinct tool sets through a cache of two: the least recently used one goes.
+        let weather = try ToolCatalogue(json: JSONParser.parse(#"[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]"#))
+        _ = try pipeline.route(RouteRequest(input: input, adHoc: AdHocCatalogue(devops)))
+        _ = try pipeline.route(RouteRequest(input: input, adHoc: AdHocCatalogue(support)))   // support is the most recent again
+        let forced = try pipeline.route(RouteRequest(input: "Weather in Oslo?", toolChoice: .tool("get_weather"), adHoc: AdHocCatalogue(weather)))
+        #expect(forced.call.toolName == "get_weather")
+        #expect(pipeline.adHocKeys == [AdHocCatalogue(support).key, AdHocCatalogue(weather).key], "devops was the least recently used")
+        // Ad-hoc catalogues are not loaded catalogues: a name lookup never finds them.
+        #expect(throws: RouteError.self) { try pipeline.catalogue(named: AdHocCatalogue(weather).name) }
+    }
+
     @Test("prefix + request tokens are exactly the whole prompt's tokens")
     func tokenBoundary() throws {
         let (pipeline, _) = try Self.pipeline()
