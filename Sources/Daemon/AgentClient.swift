@@ -80,6 +80,11 @@ public final class AgentClient {
         return line
     }
 
+    /// Reads exactly `count` bytes (after any line already read), waiting up to `timeout` seconds.
+    public func read(count: Int, timeout: Double = 60) throws(ClientError) -> [UInt8] {
+        try reader.take(count, from: fd, timeout: timeout)
+    }
+
     /// Sends one request and returns its response line.
     public func request(_ line: String, timeout: Double = 60) throws(ClientError) -> String {
         try send(line: line)
@@ -91,6 +96,36 @@ public final class AgentClient {
 /// line wait in `buffer` for the next call.
 struct LineReader {
     private var buffer: [UInt8] = []
+
+    /// The next `count` bytes; throws `.closed` at end of stream and `.timedOut` after `timeout` seconds.
+    mutating func take(_ count: Int, from fd: Int32, timeout: Double) throws(ClientError) -> [UInt8] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while buffer.count < count {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw .timedOut(seconds: timeout) }
+            guard try fill(from: fd, waiting: remaining, resetIsEnd: false) else { throw .closed }
+        }
+        defer { buffer.removeFirst(count) }
+        return Array(buffer[..<count])
+    }
+
+    /// Reads what is there within `waiting` seconds into `buffer`; false at end of stream.
+    private mutating func fill(from fd: Int32, waiting: Double, resetIsEnd: Bool) throws(ClientError) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, Int32(max(1, min(waiting, 3600) * 1000)))
+        if ready < 0 { if errno == EINTR { return true }; throw .io(String(cString: strerror(errno))) }
+        if ready == 0 { return true }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { return true }
+            if errno == ECONNRESET && resetIsEnd { return false }
+            throw .io(String(cString: strerror(errno)))
+        }
+        if n == 0 { return false }
+        buffer += chunk[..<n]
+        return true
+    }
 
     /// The next line (without its newline), or nil at end of stream (and, when `resetIsEnd`, when the peer
     /// reset the connection); throws `.timedOut` after `timeout` seconds.
@@ -104,19 +139,7 @@ struct LineReader {
             }
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { throw .timedOut(seconds: timeout) }
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(max(1, min(remaining, 3600) * 1000)))
-            if ready < 0 { if errno == EINTR { continue }; throw .io(String(cString: strerror(errno))) }
-            if ready == 0 { continue }
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == ECONNRESET && resetIsEnd { return nil }
-                throw .io(String(cString: strerror(errno)))
-            }
-            if n == 0 { return nil }
-            buffer += chunk[..<n]
+            guard try fill(from: fd, waiting: remaining, resetIsEnd: resetIsEnd) else { return nil }
         }
     }
 }

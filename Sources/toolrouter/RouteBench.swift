@@ -12,6 +12,9 @@ struct RouteBench: ParsableCommand {
         abstract: "p50/p95/p99 of total and per-phase latency, and throughput, against a running daemon.")
 
     @Option(help: "The daemon's agent socket.") var socket = "/run/toolrouter/agent.sock"
+    @Option(name: .customLong("http-socket"),
+            help: "Time the OpenAI HTTP API on this socket instead (POST /v1/chat/completions, keep-alive; call = toolrouter.dispatch).")
+    var httpSocket: String?
     @Option(help: "Catalogue name.") var catalogue: String
     @Option(help: "Requests, one {\"prompt\": \"...\"} a line.") var prompts: String
     @Option(help: "Concurrent clients, one connection each.") var concurrency = 1
@@ -27,27 +30,42 @@ struct RouteBench: ParsableCommand {
         let inputs = text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["prompt"]?.stringValue }
         guard !inputs.isEmpty else { throw CLIError("\(prompts): no {\"prompt\": ...} lines") }
         let method = self.method, catalogue = self.catalogue
-        @Sendable func line(_ i: Int) -> String {
-            JSONWriter.compact(.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(i))), ("method", .string(method)),
-                                        ("params", .object([("catalogue", .string(catalogue)), ("input", .string(inputs[i % inputs.count]))]))]))
+        let exchange: @Sendable (AgentClient, Int) throws -> JSONValue
+        if httpSocket != nil {
+            exchange = { client, i in
+                let body = JSONWriter.compact(.object([("model", .string(catalogue)),
+                                                       ("messages", .array([.object([("role", .string("user")), ("content", .string(inputs[i % inputs.count]))])])),
+                                                       ("toolrouter", .object([("dispatch", .bool(method == "call"))]))]))
+                let answer = try HTTPExchange.post(client, path: "/v1/chat/completions", body: body)
+                // The same shape as the JSON-RPC answers: timings under result, an error when not 200.
+                return .object([("result", .object([("timings", answer.body["toolrouter"]?["timings"] ?? .null)]))]
+                               + (answer.status == 200 ? [] : [("error", answer.body["error"] ?? .null)]))
+            }
+        } else {
+            exchange = { client, i in
+                let line = JSONWriter.compact(.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(i))), ("method", .string(method)),
+                                                       ("params", .object([("catalogue", .string(catalogue)), ("input", .string(inputs[i % inputs.count]))]))]))
+                return try JSONParser.parse(try client.request(line, timeout: 600))
+            }
         }
+        let path = httpSocket ?? socket
         do {
-            let warm = try AgentClient(path: socket)
-            for i in 0..<warmup { _ = try warm.request(line(i), timeout: 600) }
+            let warm = try AgentClient(path: path)
+            for i in 0..<warmup { _ = try exchange(warm, i) }
         } catch { throw CLIError("\(error)") }
 
         let samples = Samples()
         let next = Samples.Counter()
         let start = MonotonicClock.now()
-        let socket = self.socket, requests = self.requests
+        let requests = self.requests
         let threads = (0..<max(1, concurrency)).map { _ in
             Thread {
-                guard let client = try? AgentClient(path: socket) else { samples.fail(); return }
+                guard let client = try? AgentClient(path: path) else { samples.fail(); return }
                 while true {
                     let i = next.take()
                     guard i < requests else { return }
                     let t0 = MonotonicClock.now()
-                    guard let reply = try? client.request(line(i), timeout: 600), let value = try? JSONParser.parse(reply) else { samples.fail(); return }
+                    guard let value = try? exchange(client, i) else { samples.fail(); return }
                     samples.add(total: (MonotonicClock.now() - t0) * 1000, timings: value["result"]?["timings"], error: value["error"] != nil)
                 }
             }
@@ -58,9 +76,10 @@ struct RouteBench: ParsableCommand {
         let report = samples.report(seconds: seconds)
         if json {
             print(JSONWriter.compact(.object([("catalogue", .string(catalogue)), ("method", .string(method)),
+                                              ("protocol", .string(httpSocket == nil ? "jsonrpc" : "http")),
                                               ("concurrency", .number(JSONNumber(concurrency)))] + report.json)))
         } else {
-            print("daemon:       \(socket), catalogue \(catalogue), method \(method), \(concurrency) client(s)")
+            print("daemon:       \(path) (\(httpSocket == nil ? "JSON-RPC" : "HTTP")), catalogue \(catalogue), method \(method), \(concurrency) client(s)")
             print(report.text)
         }
     }
@@ -76,6 +95,7 @@ private final class Samples: @unchecked Sendable {
 
     private let lock = NSLock()
     private var totals: [Double] = []
+    private var overheads: [Double] = []
     private var phases: [String: [Double]] = [:]
     private var errors = 0
     private var failures = 0
@@ -85,6 +105,8 @@ private final class Samples: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         totals.append(total)
         if error { errors += 1 }
+        // What the protocol and the client cost beyond the daemon's own end-to-end time.
+        if let inside = timings?["total_ms"]?.doubleValue { overheads.append(total - inside) }
         for name in Self.phaseNames { if let v = timings?[name]?.doubleValue { phases[name, default: []].append(v) } }
     }
 
@@ -99,11 +121,14 @@ private final class Samples: @unchecked Sendable {
         func num(_ v: Double) -> JSONValue { .number(JSONNumber(literal: String(format: "%.2f", v))) }
         var lines = [String(format: "requests:     %d answered (%d errors, %d failed connections) in %.2f s = %.1f requests/s",
                             totals.count, errors, failures, seconds, Double(totals.count) / seconds),
-                     String(format: "client total: p50 %.1f  p95 %.1f  p99 %.1f ms", pct(totals, 0.5), pct(totals, 0.95), pct(totals, 0.99))]
+                     String(format: "client total: p50 %.1f  p95 %.1f  p99 %.1f ms", pct(totals, 0.5), pct(totals, 0.95), pct(totals, 0.99)),
+                     String(format: "protocol:     p50 %.2f  p95 %.2f  p99 %.2f ms (client total minus the daemon's total_ms)",
+                            pct(overheads, 0.5), pct(overheads, 0.95), pct(overheads, 0.99))]
         var json: [(key: String, value: JSONValue)] = [
             ("requests", .number(JSONNumber(totals.count))), ("errors", .number(JSONNumber(errors))),
             ("throughput_rps", num(Double(totals.count) / seconds)),
             ("client_ms", .object([("p50", num(pct(totals, 0.5))), ("p95", num(pct(totals, 0.95))), ("p99", num(pct(totals, 0.99)))])),
+            ("protocol_ms", .object([("p50", num(pct(overheads, 0.5))), ("p95", num(pct(overheads, 0.95))), ("p99", num(pct(overheads, 0.99)))])),
         ]
         for name in Self.phaseNames {
             let values = phases[name] ?? []
@@ -112,5 +137,25 @@ private final class Samples: @unchecked Sendable {
             json.append((name, .object([("p50", num(pct(values, 0.5))), ("p95", num(pct(values, 0.95))), ("p99", num(pct(values, 0.99)))])))
         }
         return (lines.joined(separator: "\n"), json)
+    }
+}
+
+/// One HTTP/1.1 request on a kept-alive connection, for the benchmark: the request written whole, the
+/// answer's head read line by line and its body by Content-Length (the daemon always sends one).
+enum HTTPExchange {
+    static func post(_ client: AgentClient, path: String, body: String) throws -> (status: Int, body: JSONValue) {
+        let bytes = Array(body.utf8)
+        try client.write(Array("POST \(path) HTTP/1.1\r\nhost: toolrouter\r\ncontent-type: application/json\r\ncontent-length: \(bytes.count)\r\n\r\n".utf8) + bytes)
+        let statusLine = try client.readLine(timeout: 600)
+        guard let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+            throw CLIError("not an HTTP status line: \(statusLine)")
+        }
+        var length = 0
+        while true {
+            let line = try client.readLine(timeout: 600).trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty { break }
+            if line.lowercased().hasPrefix("content-length:") { length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0 }
+        }
+        return (status, try JSONParser.parse(bytes: try client.read(count: length, timeout: 600)))
     }
 }
