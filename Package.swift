@@ -53,14 +53,16 @@ let package = Package(
         .target(name: "Router", dependencies: ["Inference", "TokenMatcher", "Tokenizer", "Grammar", "ToolCalls", "SchemaGrammar", "JSON"]),
         // `toolrouter train` after the rows exist: rendered rows with decision weights, the trainer's venv and
         // process, progress display, the adapter card.
-        .target(name: "Training", dependencies: ["JSON", "Tokenizer", "ToolCalls"]),
+        .target(name: "Training", dependencies: ["JSON", "Tokenizer", "ToolCalls", "ProcessSpawn"]),
+        // Child processes started with a clean signal state and optional pipes (trainer, pip, MCP servers).
+        .target(name: "ProcessSpawn"),
         // OpenAI's chat-completions shapes: a request read strictly (every parameter honoured or refused),
         // answers as a completion or server-sent chunks, the error object. No transport.
         .target(name: "OpenAIAPI", dependencies: ["JSON", "ToolCalls"]),
         // The long-running service: the protocol-neutral core, its JSON-RPC and OpenAI HTTP adapters,
         // configuration, sockets, handlers.
         .target(name: "Daemon", dependencies: [
-            "JSON", "Router", "ToolCalls", "Inference", "OpenAIAPI",
+            "JSON", "Router", "ToolCalls", "Inference", "OpenAIAPI", "ProcessSpawn",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

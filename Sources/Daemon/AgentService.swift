@@ -27,9 +27,9 @@ public final class AgentService: Sendable {
     /// A service core over `worker` and its JSON-RPC adapter.
     public convenience init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int,
                             handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000, maxMessageBytes: Int = 1 << 20,
-                            blas: JSONValue? = nil, logger: Logger = Logger(label: "toolrouter")) {
+                            blas: JSONValue? = nil, mcp: MCPServers? = nil, logger: Logger = Logger(label: "toolrouter")) {
         self.init(core: RouterService(worker: worker, catalogues: catalogues, defaultDeadlineMs: defaultDeadlineMs, handlers: handlers,
-                                      handlerTimeoutMs: handlerTimeoutMs, blas: blas, logger: logger),
+                                      handlerTimeoutMs: handlerTimeoutMs, blas: blas, mcp: mcp, logger: logger),
                   maxMessageBytes: maxMessageBytes)
     }
 
@@ -164,6 +164,7 @@ extension RPCError {
         case .cancelled: code = .cancelled
         case .inputTooLong: code = .inputTooLong
         case .catalogueChanged: code = .catalogueChanged
+        case .toolError: code = .toolError
         }
         var data = error.data
         if let field = error.field, data == nil { data = .object([(key: "field", value: .string(field))]) }

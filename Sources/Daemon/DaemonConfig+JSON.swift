@@ -4,7 +4,7 @@ import JSON
 
 extension DaemonConfig {
     /// The keys a config file may contain, in the order `json` writes them.
-    static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "http_socket", "http_listen", "http_token_file", "socket_mode",
+    static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "http_socket", "http_listen", "http_token_file", "mcp_servers", "socket_mode",
                            "allowed_uids", "allowed_gids",
                            "handler_socket_mode", "handler_allowed_uids", "handler_allowed_gids", "tool_owners",
                            "queue_depth", "default_deadline_ms",
@@ -27,6 +27,7 @@ extension DaemonConfig {
             case "http_socket": httpSocket = value == .null ? nil : try Self.string(value, at: pointer)
             case "http_listen": httpListen = value == .null ? nil : try Self.string(value, at: pointer)
             case "http_token_file": httpTokenFile = try Self.optionalPath(value, at: pointer)
+            case "mcp_servers": mcpServers = try Self.mcpServers(value, at: pointer)
             case "socket_mode": socketMode = try Self.socketMode(value, at: pointer)
             case "allowed_uids": allowedUIDs = try Self.idList(value, at: pointer)
             case "allowed_gids": allowedGIDs = try Self.idList(value, at: pointer)
@@ -61,6 +62,11 @@ extension DaemonConfig {
         members.append((key: "http_socket", value: httpSocket.map(JSONValue.string) ?? .null))
         members.append((key: "http_listen", value: httpListen.map(JSONValue.string) ?? .null))
         members.append((key: "http_token_file", value: httpTokenFile.map(JSONValue.string) ?? .null))
+        members.append((key: "mcp_servers", value: .array(mcpServers.map { server in
+            .object([("name", .string(server.name)), ("command", .string(server.command)), ("args", .array(server.arguments.map(JSONValue.string))),
+                     ("env", .object(server.environment.keys.sorted().map { (key: $0, value: .string(server.environment[$0] ?? "")) })),
+                     ("adapter", server.adapter.map(JSONValue.string) ?? .null)])
+        })))
         members.append((key: "socket_mode", value: .string(Self.octal(socketMode))))
         func ids(_ list: [UInt32]?) -> JSONValue {
             list.map { .array($0.map { .number(JSONNumber(Int($0))) }) } ?? .null
@@ -177,6 +183,43 @@ extension DaemonConfig {
     static func isValidToolKey(_ key: String) -> Bool {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty }
+    }
+
+    static func mcpServers(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> [MCPServerConfig] {
+        guard let items = value.arrayValue else { throw pointer.error("expected an array of MCP servers, got \(typeName(value))") }
+        var result: [MCPServerConfig] = []
+        for (index, item) in items.enumerated() {
+            let at = pointer.appending(index)
+            let members = try members(of: item, at: at, allowed: ["name", "command", "args", "env", "adapter"])
+            func member(_ key: String) -> JSONValue? { members.first { $0.key == key }?.value }
+            guard let nameValue = member("name") else { throw at.appending("name").error("missing (every MCP server needs a name)") }
+            let name = try string(nameValue, at: at.appending("name"))
+            guard CatalogueConfig.isValidName(name) else {
+                throw at.appending("name").error("invalid catalogue name \(JSONWriter.quoted(name)): use 1 to 64 of A-Z a-z 0-9 _ -")
+            }
+            guard !result.contains(where: { $0.name == name }) else { throw at.appending("name").error("duplicate MCP server name \(JSONWriter.quoted(name))") }
+            guard let commandValue = member("command") else { throw at.appending("command").error("missing") }
+            let command = try string(commandValue, at: at.appending("command"))
+            var arguments: [String] = []
+            if let args = member("args"), args != .null {
+                guard let list = args.arrayValue else { throw at.appending("args").error("expected an array of strings") }
+                for (i, arg) in list.enumerated() {
+                    guard let text = arg.stringValue else { throw at.appending("args").appending(i).error("expected a string, got \(typeName(arg))") }
+                    arguments.append(text)
+                }
+            }
+            var environment: [String: String] = [:]
+            if let env = member("env"), env != .null {
+                guard let pairs = env.objectMembers else { throw at.appending("env").error("expected an object of strings") }
+                for pair in pairs {
+                    guard let text = pair.value.stringValue else { throw at.appending("env").appending(pair.key).error("expected a string") }
+                    environment[pair.key] = text
+                }
+            }
+            let adapter = try optionalPath(member("adapter") ?? .null, at: at.appending("adapter"))
+            result.append(MCPServerConfig(name: name, command: command, arguments: arguments, environment: environment, adapter: adapter))
+        }
+        return result
     }
 
     static func catalogues(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> [CatalogueConfig] {

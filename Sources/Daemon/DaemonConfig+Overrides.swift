@@ -207,8 +207,14 @@ extension DaemonConfig {
     /// Checks the merged settings before the daemon starts: at least one catalogue, every named
     /// file present and readable, usable socket paths, token limits that fit the context.
     public func validate() throws(ConfigError) {
-        guard !catalogues.isEmpty else {
-            throw .invalid(field: "/catalogues", message: "at least one catalogue is required (in the file or as --catalogue NAME=FILE)")
+        guard !catalogues.isEmpty || !mcpServers.isEmpty else {
+            throw .invalid(field: "/catalogues", message: "at least one catalogue is required (in the file or as --catalogue NAME=FILE), or an MCP server (mcp_servers)")
+        }
+        for (index, server) in mcpServers.enumerated() {
+            guard !catalogues.contains(where: { $0.name == server.name }) else {
+                throw .invalid(field: "/mcp_servers/\(index)/name", message: "\(quoted(server.name)) is also a catalogue's name")
+            }
+            if let adapter = server.adapter { try Self.checkAdapterPath(adapter, at: JSONPointer.root.appending("mcp_servers").appending(index).appending("adapter")) }
         }
         var names: Set<String> = []
         for (index, entry) in catalogues.enumerated() {

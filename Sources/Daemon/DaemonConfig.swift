@@ -48,6 +48,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | `http_socket` | `--http-socket` | string or null | null (no HTTP) | Unix socket for the OpenAI-compatible HTTP API; same mode and peer checks as the agent socket |
 /// | `http_listen` | `--http-listen` | `"HOST:PORT"` or null | null | also serve HTTP on TCP; HOST numeric, loopback unless `http_token_file` is set |
 /// | `http_token_file` | `--http-token-file` | string or null | null | file holding the bearer token every HTTP request over TCP must carry (`Authorization: Bearer …`); the Unix socket relies on its mode and peer checks |
+/// | `mcp_servers` | (file only) | array of `{"name", "command", "args"?, "env"?, "adapter"?}` | none | MCP tool servers the daemon runs (stdio); each one's tools are the catalogue `name`; `command` with a slash is a path (relative to the file), else looked up on PATH; `args` are passed as written |
 /// | `socket_mode` | `--socket-mode` | octal string (`"0660"`) or integer 0…511 | `"0660"` | permission bits of the agent socket |
 /// | `allowed_uids` | `--allowed-uid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer uids accepted on the agent socket (SO_PEERCRED) |
 /// | `allowed_gids` | `--allowed-gid` (repeatable) | array of integers, or null | null (anyone who can open the socket) | peer gids accepted on the agent socket (primary or supplementary) |
@@ -85,6 +86,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var httpListen: String? = nil
     /// File with the bearer token HTTP requests must carry (nil: none required).
     public var httpTokenFile: String? = nil
+    /// MCP tool servers whose tools are served as catalogues (`mcp_servers`).
+    public var mcpServers: [MCPServerConfig] = []
     /// Permission bits given to the agent socket (0...0o777).
     public var socketMode: UInt32
     /// Peer uids allowed on the agent socket; nil allows anyone who can open the socket.
@@ -212,6 +215,12 @@ public struct DaemonConfig: Sendable, Equatable {
         for index in catalogues.indices {
             catalogues[index].file = resolve(catalogues[index].file)
             catalogues[index].adapter = catalogues[index].adapter.map(resolve)
+        }
+        httpTokenFile = httpTokenFile.map(resolve)
+        for index in mcpServers.indices {
+            // A command with a slash is a path (relative to the file); a bare name is looked up on PATH.
+            if mcpServers[index].command.contains("/") { mcpServers[index].command = resolve(mcpServers[index].command) }
+            mcpServers[index].adapter = mcpServers[index].adapter.map(resolve)
         }
     }
 }

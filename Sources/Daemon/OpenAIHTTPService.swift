@@ -212,7 +212,7 @@ public final class OpenAIHTTPService: Sendable {
         case .catalogueChanged: status = 409
         case .noHandler: status = 424
         case .internalError, .invalidCall: status = 500
-        case .handlerFailed, .handlerProtocolError: status = 502
+        case .handlerFailed, .handlerProtocolError, .toolError: status = 502
         case .overloaded, .shuttingDown, .handlerBusy: status = 503
         case .deadlineExceeded, .handlerTimedOut: status = 504
         case .cancelled: status = 499

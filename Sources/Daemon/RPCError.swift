@@ -24,6 +24,7 @@ import JSON
 /// | -32011 | `idleTimeout` | the connection sent no complete line (agents) or did not register (handlers) within `idle_timeout_ms` (sent once, then the connection closes) |
 /// | -32020 | `toolOwned` | (handler socket) `register` named a tool that a handler of another user serves |
 /// | -32021 | `handlerBusy` | every handler of the tool has its in-flight limit of calls, or is not reading; retry later |
+/// | -32023 | `toolError` | the tool ran and reported an error (an MCP server's `isError` result); `data` is its result |
 /// | -32022 | `handlerProtocolError` | the handler broke the protocol mid-call (an answer too large, not JSON, not UTF-8, too deep); its connection was closed |
 /// | -32030 | `cancelled` | the request was cancelled (its connection closed) before it finished |
 /// | -32031 | `inputTooLong` | the prompt leaves no room in the context for the answer; `data` is `{"tokens", "capacity"}` |
@@ -67,6 +68,8 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
     case handlerBusy = -32021
     /// The handler sent a line that breaks the protocol; its connection was closed.
     case handlerProtocolError = -32022
+    /// The tool ran and reported an error.
+    case toolError = -32023
     /// The request was cancelled before it finished.
     case cancelled = -32030
     /// The prompt does not leave room in the context for the answer.
@@ -97,6 +100,7 @@ public enum RPCErrorCode: Int, Sendable, Equatable, CaseIterable {
         case .toolOwned: return "tool owned: a handler of another user serves this tool"
         case .handlerBusy: return "handler busy: every handler of the tool is at its in-flight limit or not reading"
         case .handlerProtocolError: return "handler protocol error: the handler sent an invalid line and was disconnected"
+        case .toolError: return "tool error: the tool ran and reported an error"
         case .cancelled: return "request cancelled"
         case .inputTooLong: return "input too long: the prompt leaves no room in the context for the answer"
         case .catalogueChanged: return "catalogue changed: the call is not valid under the catalogue now served and was not dispatched"

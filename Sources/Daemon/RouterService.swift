@@ -100,6 +100,8 @@ public final class RouterService: Sendable {
     public let defaultDeadlineMs: Int
     /// The tool handlers `call` dispatches to (nil: no handler socket, every call answers `no handler`).
     public let handlers: HandlerRegistry?
+    /// The MCP servers whose catalogues' calls go to them as `tools/call` (nil: none configured).
+    public let mcp: MCPServers?
     /// Time a handler has to answer.
     public let handlerTimeoutMs: Int
     /// Where the one line per request goes (info: id, operation, catalogue, tool, outcome, time; the
@@ -116,9 +118,10 @@ public final class RouterService: Sendable {
 
     /// A service over `worker` serving `catalogues`, dispatching calls to `handlers`.
     public init(worker: RouteWorker, catalogues: [(name: String, catalogue: ToolCatalogue)], defaultDeadlineMs: Int,
-                handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000, blas: JSONValue? = nil,
+                handlers: HandlerRegistry? = nil, handlerTimeoutMs: Int = 5000, blas: JSONValue? = nil, mcp: MCPServers? = nil,
                 logger: Logger = Logger(label: "toolrouter")) {
         self.blas = blas
+        self.mcp = mcp
         self.worker = worker
         self.catalogueList = Mutex(catalogues)
         self.defaultDeadlineMs = defaultDeadlineMs
@@ -176,6 +179,7 @@ public final class RouterService: Sendable {
         var members: [(key: String, value: JSONValue)] = [("status", .string("ok")), ("queued", .number(JSONNumber(worker.queuedCount))),
                                                           ("handlers", handlersJSON())]
         if privileged { members.append(("handler_owners", ownersJSON())) }
+        if let mcp { members.append(("mcp_servers", mcp.status)) }
         if let blas { members.append(("blas", blas)) }
         finish(.health, origin: origin, params: nil, call: nil, timings: nil, error: nil, start: start)
         return .object(members)
@@ -226,6 +230,19 @@ public final class RouterService: Sendable {
         if case .noTool = result.call { return .success(CallOutcome(routed: result, result: nil)) }
         let current = params.adHoc == nil ? loadedCatalogue(for: params) : nil
         if params.adHoc == nil, let problem = Self.invalidAtDispatch(result.call, request: params.input, current: current) { return .failure(problem) }
+        if let mcp, case .tool(let tool, let arguments) = result.call, let catalogue = current?.name, mcp.serves(catalogue) {
+            let dispatchStart = MonotonicClock.now()
+            let timeoutMs = stopDeadline.remaining.map { max(1, min(handlerTimeoutMs, Int($0 * 1000))) } ?? handlerTimeoutMs
+            let outcome = await mcp.call(server: catalogue, tool: tool, arguments: arguments, timeoutMs: timeoutMs)
+            result.timings.dispatchMs = (MonotonicClock.now() - dispatchStart) * 1000
+            result.timings.totalMs += result.timings.dispatchMs
+            switch outcome {
+            case .success(let value): return .success(CallOutcome(routed: result, result: value))
+            case .failure(var failure):
+                failure.data = .object([("call", result.call.json)] + (failure.data.map { [("handler", $0)] } ?? []))
+                return .failure(failure)
+            }
+        }
         guard let handlers, case .tool(let tool, let arguments) = result.call, let catalogue = current?.name else {
             let why = params.adHoc == nil ? "no handler is registered for tool '\(result.call.toolName)'"
                                           : "tool '\(result.call.toolName)' came with the request: no handler serves request-supplied tools"
@@ -396,6 +413,7 @@ public final class RouterService: Sendable {
         case .handlerFailed?, .handlerBusy?, .handlerProtocolError?: metrics.recordHandlerCall(catalogue: catalogueLabel, tool: toolLabel, outcome: "failed")
         case .handlerTimedOut?: metrics.recordHandlerCall(catalogue: catalogueLabel, tool: toolLabel, outcome: "timed_out")
         case .noHandler?: metrics.recordHandlerCall(catalogue: catalogueLabel, tool: toolLabel, outcome: "no_handler")
+        case .toolError?: metrics.recordHandlerCall(catalogue: catalogueLabel, tool: toolLabel, outcome: "tool_error")
         default: break
         }
     }

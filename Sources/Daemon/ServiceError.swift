@@ -40,6 +40,8 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         case inputTooLong
         /// A reload made the decoded call invalid before dispatch; it was not dispatched.
         case catalogueChanged
+        /// The tool ran and reported an error (an MCP result with `isError`); `data` is its result.
+        case toolError
 
         /// The snake-case name used in logs, metrics and the HTTP error `code` (`handler_timed_out`).
         public var label: String {

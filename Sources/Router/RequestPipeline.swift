@@ -219,6 +219,11 @@ public final class RequestPipeline {
         return prepared
     }
 
+    /// Removes the catalogue `name` (nothing when it is not loaded).
+    public func unload(name: String) {
+        catalogues.removeAll { $0.name == name }
+    }
+
     /// The prepared form of a request's inline tools: from the cache (most recently used last), or
     /// compiled now and cached, the least recently used dropped past `maxAdHocCatalogues`.
     func prepared(_ adHoc: AdHocCatalogue) throws(RouteError) -> PreparedCatalogue {

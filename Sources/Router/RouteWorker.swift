@@ -64,6 +64,8 @@ public final class RouteWorker: @unchecked Sendable {
         /// The pipeline current when the request was accepted: a reload never changes the catalogues
         /// under a request already queued.
         let pipeline: RequestPipeline
+        /// Work on the pipeline itself (a catalogue added or removed), run in the request's place.
+        var maintenance: (@Sendable (RequestPipeline) -> Void)? = nil
     }
 
     /// Requests the queue holds at most (beyond the one running).
@@ -141,6 +143,29 @@ public final class RouteWorker: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Runs `body` on the worker thread with the pipeline current now, after the requests queued before it
+    /// and before those queued after: the one way to change a pipeline the worker owns (a catalogue that
+    /// came from an MCP server added, rebuilt or removed). Not bounded by the queue depth; refused only
+    /// while stopping.
+    public func maintain<T: Sendable>(_ body: @escaping @Sendable (RequestPipeline) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                continuation.resume(throwing: RouteFailure.shuttingDown)
+                return
+            }
+            queue.append(Job(request: RouteRequest(input: ""), enqueued: clock(), deadline: .infinity, cancellation: CancellationFlag(),
+                             // Called only when a stop cuts the queue short: the body never runs then.
+                             completion: { outcome in if case .failure(let failure) = outcome { continuation.resume(throwing: failure) } },
+                             pipeline: pipeline, maintenance: { pipeline in
+                                 continuation.resume(with: Result { try body(pipeline) })
+                             }))
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
     /// Called by `submit` once the request has its place in the queue (or was refused), on the submitting
     /// thread, when the submitting task set it. The agent socket waits for it before it starts a connection's
     /// next line, so one connection's pipelined requests are queued in the order they were sent.
@@ -211,7 +236,7 @@ public final class RouteWorker: @unchecked Sendable {
             running = true
             condition.unlock()
 
-            job.completion(run(job))
+            if let maintenance = job.maintenance { maintenance(job.pipeline) } else { job.completion(run(job)) }
 
             condition.lock()
             running = false

@@ -2,6 +2,7 @@
 // once, reused while the requirements file is unchanged), and the trainer scripts (checkout or installed).
 
 import Foundation
+import ProcessSpawn
 import ToolCalls
 
 /// Why the trainer cannot run; each message names the fix.

@@ -3,6 +3,7 @@
 // leaving the last epoch's checkpoint in the adapter directory.
 
 import Foundation
+import ProcessSpawn
 import JSON
 import Synchronization
 

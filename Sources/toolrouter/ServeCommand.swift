@@ -77,9 +77,23 @@ struct ServeCommand: ParsableCommand {
         }
         let worker = RouteWorker(pipeline: build.pipeline, queueDepth: settings.queueDepth)
         let registry = HandlerRegistry(catalogues: loaded, toolOwners: settings.toolOwners)
+        let mcp = settings.mcpServers.isEmpty ? nil : MCPServers(configs: settings.mcpServers, logger: logger)
         let service = AgentService(worker: worker, catalogues: loaded, defaultDeadlineMs: settings.defaultDeadlineMs,
                                    handlers: registry, handlerTimeoutMs: settings.handlerTimeoutMs,
-                                   maxMessageBytes: settings.maxMessageBytes, blas: blas.json, logger: logger)
+                                   maxMessageBytes: settings.maxMessageBytes, blas: blas.json, mcp: mcp, logger: logger)
+        if let mcp {
+            // Each server's tools become a catalogue as they are listed (and again when they change); ready
+            // waits for every server's first listing, 60 s at most (a slow one joins when it is listed).
+            let adapters = MCPAdapters(config: build.model.engine.model.config)
+            mcp.start { [core = service.core] server, catalogue in
+                do {
+                    try await core.install(server.name, catalogue: catalogue, adapter: catalogue == nil ? nil : try adapters.load(server.adapter))
+                } catch {
+                    logger.error("mcp server: its catalogue could not be served", metadata: ["server": "\(server.name)", "error": "\(error)"])
+                }
+            }
+            _ = try? blocking { await mcp.waitForFirstListings(timeout: 60) }
+        }
         let access = AccessPolicy(allowedUIDs: settings.allowedUIDs, allowedGIDs: settings.allowedGIDs, maxConnections: settings.maxConnections,
                                   idleTimeoutMs: settings.idleTimeoutMs)
         let handlerAccess = AccessPolicy(allowedUIDs: settings.handlerAllowedUIDs, allowedGIDs: settings.handlerAllowedGIDs,
@@ -97,7 +111,7 @@ struct ServeCommand: ParsableCommand {
         let lifecycle = ServeLifecycle(notifier: systemd.notifier, watchdog: systemd.watchdog, service: service, settings: settings,
                                        model: build.model, logger: logger, resolve: resolvedConfig)
         logger.notice("ready", metadata: ["load_ms": "\(Int((MonotonicClock.now() - start) * 1000))",
-                                          "catalogues": "\(loaded.map(\.name).joined(separator: ","))",
+                                          "catalogues": "\(service.catalogues.map(\.name).joined(separator: ","))",
                                           "agent_socket": "\(agentListen)", "handler_socket": "\(handlerListen)",
                                           "http": "\(httpServers.map(\.path).joined(separator: ","))"])
         lifecycle.ready()
@@ -184,4 +198,23 @@ func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) thr
     done.wait()
     guard let result = box.result else { throw CLIError("internal: async work produced no result") }
     return try result.get()
+}
+
+/// LoRA adapters of MCP servers' catalogues, loaded once per path.
+final class MCPAdapters: @unchecked Sendable {
+    private let config: ModelConfig
+    private let lock = NSLock()
+    private var loaded: [String: LoRAAdapter] = [:]
+
+    init(config: ModelConfig) { self.config = config }
+
+    /// The adapter at `path` (nil for none).
+    func load(_ path: String?) throws -> LoRAAdapter? {
+        guard let path else { return nil }
+        lock.lock(); defer { lock.unlock() }
+        if let adapter = loaded[path] { return adapter }
+        let adapter = try LoRAAdapter.load(path: path, config: config)
+        loaded[path] = adapter
+        return adapter
+    }
 }

@@ -144,7 +144,17 @@ final class ServeLifecycle {
                 logger.warning("reload: a socket path changed; the sockets stay where they are until the service is restarted")
             }
             let build = try ServingBuild.make(requested, reusing: model, logger: logger)
-            service.reload(pipeline: build.pipeline, catalogues: build.catalogues)
+            // The MCP servers' catalogues as last listed join the new pipeline (the servers keep running).
+            var catalogues = build.catalogues
+            if let mcp = service.core.mcp {
+                let adapters = MCPAdapters(config: build.model.engine.model.config)
+                for (name, catalogue) in mcp.catalogues {
+                    let adapter = try adapters.load(mcp.configs.first { $0.name == name }?.adapter)
+                    try build.pipeline.load(name: name, catalogue: catalogue, adapter: adapter)
+                    catalogues.append((name, catalogue))
+                }
+            }
+            service.reload(pipeline: build.pipeline, catalogues: catalogues)
             model = build.model
             var effective = settings
             effective.model = requested.model
@@ -156,7 +166,7 @@ final class ServeLifecycle {
             effective.allowCatalogueMismatch = requested.allowCatalogueMismatch
             settings = effective
             note.value.withLock { $0 = (nil, nil) }
-            logger.notice("reloaded", metadata: ["catalogues": "\(build.catalogues.map(\.name).joined(separator: ","))",
+            logger.notice("reloaded", metadata: ["catalogues": "\(catalogues.map(\.name).joined(separator: ","))",
                                                  "reload_ms": "\(Int(Date().timeIntervalSince(start) * 1000))"])
         } catch {
             let reason = "\(error)"
@@ -189,6 +199,7 @@ final class ServeLifecycle {
         if unanswered > 0 { logger.warning("stopping with requests unanswered", metadata: ["requests": "\(unanswered)"]) }
         _ = try? blocking { await agent.close() }
         for server in http { _ = try? blocking { await server.close() } }
+        service.core.mcp?.stop()
         _ = try? blocking { await handlers.close() }
         watchdog.stop()
         logger.notice("stopped")

@@ -1,8 +1,9 @@
-// Starting child processes (python, pip, the trainer) with a clean signal state.
+// Starting child processes (python, pip, the trainer, MCP tool servers) with a clean signal state.
 //
-// Foundation's `Process` passes on the caller's signal mask, and `toolrouter train` ignores SIGINT/SIGTERM
-// itself (it forwards them to the trainer through a dispatch source), so children are spawned the way a
-// shell would start them: empty mask, default dispositions. Same pattern as Tests/TestSupport/ChildProcess.
+// Foundation's `Process` passes on the caller's signal mask, and both `toolrouter train` (which forwards
+// SIGINT/SIGTERM to the trainer) and `serve` (which takes its stop and reload signals on a thread of its
+// own) block or ignore signals, so children are spawned the way a shell would start them: empty mask,
+// default dispositions. Same pattern as Tests/TestSupport/ChildProcess.
 
 import Foundation
 
@@ -12,6 +13,10 @@ public struct SpawnedChild: Sendable {
     public let pid: pid_t
     /// The read end of its stdout when `captureStdout` was asked for (the caller closes it).
     public let stdout: Int32?
+    /// The write end of its stdin when `pipeStdin` was asked for (the caller closes it).
+    public var stdin: Int32? = nil
+    /// The read end of its stderr when `captureStderr` was asked for (the caller closes it).
+    public var stderr: Int32? = nil
 
     /// Waits for the child to exit; its exit code, or 128 + the signal that ended it.
     public func wait() -> Int32 {
@@ -31,29 +36,43 @@ public struct SpawnFailure: Error, Sendable, CustomStringConvertible {
 
 /// posix_spawn with a clean signal state.
 public enum Spawn {
-    /// Starts `executable` with `arguments`. stdin is /dev/null; stdout is a pipe when `captureStdout`, our stderr
-    /// when `stdoutToStderr`, else inherited; stderr goes to `stderrPath` (created or truncated) when given, else inherited.
+    /// Starts `executable` with `arguments`. stdin is a pipe when `pipeStdin`, else /dev/null; stdout is a pipe
+    /// when `captureStdout`, our stderr when `stdoutToStderr`, else inherited; stderr is a pipe when
+    /// `captureStderr`, goes to `stderrPath` (created or truncated) when given, else is inherited.
     public static func start(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                             captureStdout: Bool = false, stdoutToStderr: Bool = false,
-                             stderrPath: String? = nil) throws(SpawnFailure) -> SpawnedChild {
-        // Close-on-exec, so that children spawned meanwhile by other threads do not hold the write end open.
-        var pipeFDs: [Int32] = [-1, -1]
-        if captureStdout {
-            guard pipe(&pipeFDs) == 0 else { throw SpawnFailure(executable: executable, reason: String(cString: strerror(errno))) }
-            for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+                             pipeStdin: Bool = false, captureStdout: Bool = false, stdoutToStderr: Bool = false,
+                             captureStderr: Bool = false, stderrPath: String? = nil) throws(SpawnFailure) -> SpawnedChild {
+        // Close-on-exec, so that children spawned meanwhile by other threads do not hold the pipes open.
+        // [read, write] for each of stdin, stdout, stderr (-1 when not a pipe).
+        var pipes: [[Int32]] = [[-1, -1], [-1, -1], [-1, -1]]
+        func closeAll() { for pair in pipes { for fd in pair where fd >= 0 { close(fd) } } }
+        for (index, wanted) in [pipeStdin, captureStdout, captureStderr].enumerated() where wanted {
+            var pair: [Int32] = [-1, -1]
+            guard pipe(&pair) == 0 else {
+                closeAll()
+                throw SpawnFailure(executable: executable, reason: String(cString: strerror(errno)))
+            }
+            for fd in pair { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            pipes[index] = pair
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if pipeStdin {
+            posix_spawn_file_actions_adddup2(&actions, pipes[0][0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         if captureStdout {
-            posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-            posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
-            posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+            posix_spawn_file_actions_adddup2(&actions, pipes[1][1], 1)
         } else if stdoutToStderr {
             posix_spawn_file_actions_adddup2(&actions, 2, 1)
         }
-        if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        if captureStderr {
+            posix_spawn_file_actions_adddup2(&actions, pipes[2][1], 2)
+        } else if let stderrPath {
+            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -72,12 +91,16 @@ public enum Spawn {
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
         let result = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
-        if captureStdout { close(pipeFDs[1]) }
+        // The child's ends are the child's now (dup2 gave it copies without close-on-exec).
+        for (index, end) in [(0, 0), (1, 1), (2, 1)] where pipes[index][end] >= 0 { close(pipes[index][end]); pipes[index][end] = -1 }
         guard result == 0 else {
-            if captureStdout { close(pipeFDs[0]) }
+            closeAll()
             throw SpawnFailure(executable: executable, reason: String(cString: strerror(result)))
         }
-        return SpawnedChild(pid: pid, stdout: captureStdout ? pipeFDs[0] : nil)
+        var child = SpawnedChild(pid: pid, stdout: captureStdout ? pipes[1][0] : nil)
+        child.stdin = pipeStdin ? pipes[0][1] : nil
+        child.stderr = captureStderr ? pipes[2][0] : nil
+        return child
     }
 
     /// Runs a short command to completion; its exit code and stdout (stderr discarded).
