@@ -5,12 +5,14 @@ ToolRouter spawns it (config: "mcp_servers": [{"name": "notes", "command": ".cli
 "args": ["examples/mcp_server.py"]}]), speaks MCP to it over stdio, turns its tools into the catalogue
 "notes", and sends the calls it routes there as `tools/call`. Run by hand it waits for MCP on stdin.
 
-Tools: add_note / list_notes (an in-memory notebook), convert_temperature, and two that exist for the
-tests: `wait` (answers after N seconds, so a call can be in flight when the server is killed) and
-`enable_archive` (adds the `archive_note` tool and tells the client its tool list changed).
+Tools: add_note / list_notes (an in-memory notebook), convert_temperature (an error for an unknown unit),
+and three that exist for the tests: `hold` (never answers: says "holding" on stderr and waits, so a call is
+in flight when the server is killed), `enable_archive` (adds the `archive_note` tool and tells the client its
+tool list changed) and `broken` (always reports an error).
 """
 import asyncio
 import os
+import sys
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -38,10 +40,16 @@ def convert_temperature(value: float, unit: str) -> str:
     return f"{converted:.1f} {'fahrenheit' if unit == 'celsius' else 'celsius'}"
 
 
-@server.tool(description="Wait the given number of seconds, then say so (for tests).")
-async def wait(seconds: float) -> str:
-    await asyncio.sleep(seconds)
-    return f"waited {seconds} s in process {os.getpid()}"
+@server.tool(description="Hold the line and never answer (for tests).")
+async def hold() -> str:
+    print(f"holding in process {os.getpid()}", file=sys.stderr, flush=True)
+    await asyncio.sleep(3600)
+    return "held"
+
+
+@server.tool(description="Always fail (for tests).")
+def broken(reason: str) -> str:
+    raise ToolError(f"broken on purpose: {reason}")
 
 
 def archive_note(index: int) -> str:

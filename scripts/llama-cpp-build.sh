@@ -11,3 +11,5 @@ LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=
 llama_cpp_venv_ok() {
   [ -x "$1/bin/python" ] && "$1/bin/python" -c "import $2" 2>/dev/null && [ "$(cat "$1/.cmake-args" 2>/dev/null)" = "$LLAMA_CPP_CMAKE_ARGS" ]
 }
+# pip caches the wheel it built by version only, whatever CMAKE_ARGS were: the scripts pass --no-cache-dir so a
+# venv built otherwise (an AMX wheel from an earlier GGML_NATIVE=ON build) is never reused by accident.

@@ -74,6 +74,11 @@ public final class MCPServers: Sendable {
     /// Whether `catalogue` is an MCP server's.
     public func serves(_ catalogue: String) -> Bool { configs.contains { $0.name == catalogue } }
 
+    /// Whether `name`'s process is up and answering (it counts as the one handler of each of its tools).
+    public func isRunning(_ name: String) -> Bool {
+        states.withLock { $0[name]?.connection?.isOpen == true && $0[name]?.phase == "running" }
+    }
+
     /// The catalogues read so far, in configuration order.
     public var catalogues: [(name: String, catalogue: ToolCatalogue)] {
         let current = states.withLock { $0 }

@@ -332,13 +332,24 @@ public final class RouterService: Sendable {
 
     /// `{"catalogue": {"tool": handler count}}` for the tools that have handlers, in catalogue order.
     private func handlersJSON() -> JSONValue {
-        let online = handlers?.onlineTools ?? [:]
+        let online = onlineTools()
         return .object(catalogues.map { entry in
             let counts = online[entry.name] ?? [:]
             return (key: entry.name, value: .object(entry.catalogue.tools.compactMap { tool in
                 counts[tool.name].map { (key: tool.name, value: .number(JSONNumber($0))) }
             }))
         })
+    }
+
+    /// Handlers online per catalogue and tool: the handler socket's, and one for each tool of a running MCP server.
+    private func onlineTools() -> [String: [String: Int]] {
+        var online = handlers?.onlineTools ?? [:]
+        if let mcp {
+            for (name, catalogue) in catalogues where mcp.serves(name) && mcp.isRunning(name) {
+                online[name] = Dictionary(uniqueKeysWithValues: catalogue.tools.map { ($0.name, 1) })
+            }
+        }
+        return online
     }
 
     /// `{"catalogue": {"tool": uid}}`: the uid whose handlers serve each online tool.
@@ -354,7 +365,7 @@ public final class RouterService: Sendable {
     /// The listing of one catalogue: name, description, parameters, `"handlers": count`, and
     /// `"owner_uid"` (privileged peers only, online tools only).
     private func toolsJSON(_ entry: (name: String, catalogue: ToolCatalogue), privileged: Bool) -> JSONValue {
-        let counts = handlers?.onlineTools[entry.name] ?? [:]
+        let counts = onlineTools()[entry.name] ?? [:]
         let owners = privileged ? handlers?.toolOwners[entry.name] ?? [:] : [:]
         return .array(entry.catalogue.tools.map { tool in
             var members: [(key: String, value: JSONValue)] = [("name", .string(tool.name)), ("description", .string(tool.description)),

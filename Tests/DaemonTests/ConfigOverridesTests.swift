@@ -166,7 +166,7 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
 
     @Test func noCatalogue() {
         #expect(message { () throws(ConfigError) in try DaemonConfig().validate() }
-            == "/catalogues: at least one catalogue is required (in the file or as --catalogue NAME=FILE)")
+            == "/catalogues: at least one catalogue is required (in the file or as --catalogue NAME=FILE), or an MCP server (mcp_servers)")
     }
 
     @Test func missingFilesNameFieldAndPath() throws {

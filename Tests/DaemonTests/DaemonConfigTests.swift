@@ -95,7 +95,7 @@ private func scratchDirectory() throws -> URL {
 
     static let errorCases: [(String, String)] = [
         (#"[]"#, "config: expected an object, got an array"),
-        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, catalogues, agent_socket, handler_socket, socket_mode, allowed_uids, allowed_gids, handler_socket_mode, handler_allowed_uids, handler_allowed_gids, tool_owners, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, stop_timeout_ms, idle_timeout_ms, log_level, mask_cache_budget_mb, allow_catalogue_mismatch)"),
+        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, catalogues, agent_socket, handler_socket, http_socket, http_listen, http_token_file, mcp_servers, socket_mode, allowed_uids, allowed_gids, handler_socket_mode, handler_allowed_uids, handler_allowed_gids, tool_owners, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, stop_timeout_ms, idle_timeout_ms, log_level, mask_cache_budget_mb, allow_catalogue_mismatch)"),
         (#"{"model": 3}"#, "/model: expected a path string or null, got the number 3"),
         (#"{"idle_timeout_ms": 50}"#, "/idle_timeout_ms: must be between 100 and 3600000, got 50"),
         (#"{"model": ""}"#, "/model: must not be empty (use null for none)"),
@@ -104,6 +104,12 @@ private func scratchDirectory() throws -> URL {
         (#"{"catalogues": [{"file": "/x"}]}"#, "/catalogues/0/name: missing (every catalogue needs a name)"),
         (#"{"catalogues": [{"name": "x"}]}"#, "/catalogues/0/file: missing (every catalogue needs a file)"),
         (#"{"catalogues": [{"name": "x", "file": "/x", "flie": 1}]}"#, "/catalogues/0/flie: unknown key (expected one of: name, file, adapter)"),
+        (#"{"mcp_servers": [{"name": "m"}]}"#, "/mcp_servers/0/command: missing"),
+        (#"{"mcp_servers": [{"name": "m", "command": "x", "args": [1]}]}"#, "/mcp_servers/0/args/0: expected a string, got the number 1"),
+        (#"{"mcp_servers": [{"name": "m m", "command": "x"}]}"#, "/mcp_servers/0/name: invalid catalogue name \"m m\": use 1 to 64 of A-Z a-z 0-9 _ -"),
+        (#"{"mcp_servers": [{"name": "m", "command": "x", "cmd": "y"}]}"#, "/mcp_servers/0/cmd: unknown key (expected one of: name, command, args, env, adapter)"),
+        (#"{"mcp_servers": [{"name": "m", "command": "x", "env": {"A": 1}}]}"#, "/mcp_servers/0/env/A: expected a string"),
+        (#"{"http_socket": 5}"#, "/http_socket: expected a string, got the number 5"),
         (#"{"catalogues": [{"name": "a b", "file": "/x"}]}"#, #"/catalogues/0/name: invalid catalogue name "a b": use 1 to 64 of A-Z a-z 0-9 _ -"#),
         (#"{"catalogues": [{"name": "", "file": "/x"}]}"#, "/catalogues/0/name: must not be empty"),
         (#"{"catalogues": [{"name": 7, "file": "/x"}]}"#, "/catalogues/0/name: expected a string, got the number 7"),
