@@ -69,5 +69,45 @@ extension SocketSuites {
             #expect(daemon.isHealthy())
             client.disconnect()
         }
+
+        @Test("the HTTP socket has the agent socket's gate: a peer not allowed gets 403, an idle connection 408, both closed")
+        func gate() throws {
+            let directory = ServeChild.freshDirectory()
+            let refusing = try ServeChild(["--http-socket", directory + "/http.sock", "--allowed-uid", "4242"], directory: directory, name: "serve-http-403")
+            defer { _ = refusing.child.stop() }
+            let refused = try refusing.connect(directory + "/http.sock")
+            let status = try refused.readLine(timeout: 60)
+            #expect(status.hasPrefix("HTTP/1.1 403 Forbidden"), "\(status)")
+            let (headers, body) = try Self.headAndBody(refused)
+            #expect(body.contains(#""code":"forbidden""#) && headers.contains("connection: close"), "\(headers) \(body)")
+
+            let idleDirectory = ServeChild.freshDirectory()
+            let idling = try ServeChild(["--http-socket", idleDirectory + "/http.sock", "--idle-timeout-ms", "300"], directory: idleDirectory,
+                                        name: "serve-http-408")
+            defer { _ = idling.child.stop() }
+            let idle = try idling.connect(idleDirectory + "/http.sock")
+            let timedOut = try idle.readLine(timeout: 60)
+            #expect(timedOut.hasPrefix("HTTP/1.1 408 Request Timeout"), "\(timedOut)")
+            // A connection that keeps asking is not idle: keep-alive requests are answered one after another.
+            let busy = try idling.connect(idleDirectory + "/http.sock")
+            for _ in 0..<3 {
+                try busy.write(Array("GET /health HTTP/1.1\r\nhost: x\r\n\r\n".utf8))
+                #expect(try busy.readLine(timeout: 60).hasPrefix("HTTP/1.1 200 OK"))
+                #expect(try Self.headAndBody(busy).body.contains(#""status":"ok""#))
+            }
+        }
+
+        /// The rest of a response after its status line: the header lines (lowercased) and the body, by Content-Length.
+        static func headAndBody(_ client: AgentClient) throws -> (headers: [String], body: String) {
+            var headers: [String] = []
+            var length = 0
+            while true {
+                let line = try client.readLine(timeout: 60).trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+                if line.isEmpty { break }
+                headers.append(line)
+                if line.hasPrefix("content-length:") { length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0 }
+            }
+            return (headers, String(decoding: try client.read(count: length, timeout: 60), as: UTF8.self))
+        }
     }
 }
