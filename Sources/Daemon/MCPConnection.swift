@@ -51,6 +51,8 @@ final class MCPConnection: Sendable {
     /// Held while a line is written, so lines never interleave (apart from `state`: a server that stops
     /// reading its stdin blocks a writer, never the reader thread that completes requests).
     private let writing = Mutex(())
+    /// Set once the process has exited and been reaped.
+    private let reaped = Atomic<Bool>(false)
     private let logger: Logger
 
     private struct State {
@@ -89,6 +91,7 @@ final class MCPConnection: Sendable {
             // Its stdout is gone (it exited, closed it, or sent a line past the limit): nothing more can be said to it.
             connection.terminate()
             let status = child.wait()
+            connection.reaped.store(true, ordering: .releasing)
             connection.closeInput()
             onExit(status)
         }
@@ -143,6 +146,9 @@ final class MCPConnection: Sendable {
     func terminate(kill force: Bool = false) {
         _ = Glibc.kill(pid, force ? SIGKILL : SIGTERM)
     }
+
+    /// Whether the process has exited and been reaped (its pid is free again).
+    var hasExited: Bool { reaped.load(ordering: .acquiring) }
 
     /// Whether the connection still takes requests.
     var isOpen: Bool { state.withLock { !$0.closed } }

@@ -103,11 +103,29 @@ public final class MCPServers: Sendable {
         }
     }
 
-    /// Stops every server (SIGTERM) and their supervision.
-    public func stop() {
+    /// Stops every server and their supervision: SIGTERM, up to `grace` seconds to exit, then SIGKILL. Returns
+    /// once every server process has exited and been reaped (or a second after the SIGKILL), so a stopped daemon
+    /// leaves no server behind.
+    public func stop(grace: Double = 5) {
         stopping.store(true, ordering: .relaxed)
+        let connections = states.withLock { $0.values.compactMap(\.connection) }
+        for connection in connections { connection.terminate() }
+        func waitForExits(_ seconds: Double) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while connections.contains(where: { !$0.hasExited }) {
+                guard Date() < deadline else { return false }
+                usleep(10_000)   // the reader threads reap the processes; this only waits for them to have done so
+            }
+            return true
+        }
+        if !waitForExits(grace) {
+            for connection in connections where !connection.hasExited {
+                logger.warning("mcp server did not stop in time; killing it", metadata: ["server": "\(connection.name)", "pid": "\(connection.pid)"])
+                connection.terminate(kill: true)
+            }
+            _ = waitForExits(1)
+        }
         for task in tasks.withLock({ $0 }) { task.cancel() }
-        for connection in states.withLock({ $0.values.compactMap(\.connection) }) { connection.terminate() }
     }
 
     /// `tools/call` on `server`: the result without `isError`; a tool that reports an error is `toolError`,
@@ -184,6 +202,8 @@ public final class MCPServers: Sendable {
                 continue
             }
             record(config.name) { $0.connection = connection; $0.phase = "starting" }
+            // A stop that began while this one was starting did not see it: it goes the same way.
+            if stopping.load(ordering: .relaxed) { connection.terminate(kill: true) }
             logger.notice("mcp server started", metadata: ["server": "\(config.name)", "pid": "\(connection.pid)"])
             if await handshake(connection, config) {
                 await list(config, onCatalogue: onCatalogue)

@@ -181,7 +181,7 @@ private func json(_ text: String) -> JSONValue {
 
     @Test func codesAreTheDocumentedOnes() {
         #expect(RPCErrorCode.allCases.map(\.rawValue) == [-32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003, -32004, -32005, -32006, -32007, -32008, -32009, -32010,
-                                                         -32011, -32020, -32021, -32022, -32030, -32031, -32032])
+                                                         -32011, -32020, -32021, -32022, -32023, -32030, -32031, -32032])
     }
 
     @Test func decodeFailureBytesAreAnErrorLine() {
