@@ -71,8 +71,9 @@ public final class OpenAIHTTPService: Sendable {
         case ("POST", "/v1/chat/completions"):
             return await chat(body: body, origin: origin)
         case ("GET", "/v1/models"):
-            core.countRefused(.http)   // not an operation of the core; counted as a request all the same
-            return .json(200, OpenAIModels.list(catalogues: core.catalogues.map(\.name), created: Self.started))
+            // The core's `list`, in OpenAI's shape (logged and counted as a list operation).
+            let names = (try? core.list(catalogue: nil, privileged: privileged, origin: origin).get())?.objectMembers?.map(\.key) ?? []
+            return .json(200, OpenAIModels.list(catalogues: names, created: Self.started))
         case ("GET", _) where route.hasPrefix("/v1/models/"):
             let id = String(route.dropFirst("/v1/models/".count))
             let known = core.catalogues.map(\.name) + [OpenAIModels.baseModel]
