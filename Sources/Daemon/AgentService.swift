@@ -119,10 +119,7 @@ public final class AgentService: Sendable {
     /// An error's outcome name for logs, e.g. `handler_timed_out`.
     static func outcome(_ error: RPCError?) -> String {
         guard let error else { return "ok" }
-        let name = "\(error.code)"
-        return name.reduce(into: "") { out, c in
-            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-        }
+        return snakeCase("\(error.code)")
     }
 
     /// The `timings` member of `route` and `call` answers.

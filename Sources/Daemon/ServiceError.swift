@@ -44,11 +44,7 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         case toolError
 
         /// The snake-case name used in logs, metrics and the HTTP error `code` (`handler_timed_out`).
-        public var label: String {
-            rawValue.reduce(into: "") { out, c in
-                if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
-            }
-        }
+        public var label: String { snakeCase(rawValue) }
     }
 
     /// Which failure it is.
@@ -113,5 +109,12 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         default: kind = .handlerFailed
         }
         return ServiceError(kind, error.message, data: error.data)
+    }
+}
+
+/// `handlerTimedOut` → `handler_timed_out`: the one spelling of error names in logs, metrics and HTTP codes.
+func snakeCase(_ name: String) -> String {
+    name.reduce(into: "") { out, c in
+        if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
     }
 }
