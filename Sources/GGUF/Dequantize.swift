@@ -8,10 +8,12 @@
 public enum Dequantize {
     /// Dequantises `count` consecutive elements of `type` starting at the beginning of `src` into
     /// `dst`, which must have room for `count` floats. Throws `.badElementCount` if `count` is not
-    /// a non-negative multiple of `type.blockSize`, and `.bufferTooSmall` if `src` is short.
+    /// a non-negative multiple of `type.blockSize`, `.bufferTooSmall` if `src` is short, and
+    /// `.noDequantizer` for a type without a decoder here (`type.hasReferenceDequantizer` is false).
     public static func run(
         _ type: GGMLType, from src: UnsafeRawBufferPointer, count: Int, into dst: UnsafeMutablePointer<Float>
     ) throws(GGUFError) {
+        guard type.hasReferenceDequantizer else { throw .noDequantizer(type: type) }
         guard let needed = type.byteCount(elements: count) else { throw .badElementCount(type: type, count: count) }
         guard src.count >= needed else { throw .bufferTooSmall(type: type, needed: needed, available: src.count) }
         guard count > 0, let base = src.baseAddress else { return }
@@ -23,8 +25,14 @@ public enum Dequantize {
         case .q4_0: each(blocks, base, Q4_0Block.size, dst, 32, q4_0)
         case .q4_1: each(blocks, base, Q4_1Block.size, dst, 32, q4_1)
         case .q8_0: each(blocks, base, Q8_0Block.size, dst, 32, q8_0)
+        case .q5_0: each(blocks, base, Q5_0Block.size, dst, 32, q5_0)
+        case .q5_1: each(blocks, base, Q5_1Block.size, dst, 32, q5_1)
+        case .q2_K: each(blocks, base, 84, dst, 256, q2_K)
+        case .q3_K: each(blocks, base, 110, dst, 256, q3_K)
         case .q4_K: each(blocks, base, Q4_KBlock.size, dst, 256, q4_K)
+        case .q5_K: each(blocks, base, Q5_KBlock.size, dst, 256, q5_K)
         case .q6_K: each(blocks, base, Q6_KBlock.size, dst, 256, q6_K)
+        default: throw .noDequantizer(type: type)
         }
     }
 
@@ -89,6 +97,12 @@ public enum Dequantize {
         UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
+    /// Little-endian 32-bit load at `offset`.
+    @inline(__always)
+    private static func u32(_ p: UnsafeRawPointer, _ offset: Int) -> UInt32 {
+        UInt32(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
     /// IEEE half at `offset`, as float32.
     @inline(__always)
     private static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
@@ -144,6 +158,76 @@ public enum Dequantize {
         }
     }
 
+    /// Q5_0: w = d·(q − 16); the low four bits as in Q4_0, bit i of the little-endian `qh` is weight i's fifth.
+    private static func q5_0(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, Q5_0Block.d)
+        let high = u32(block, Q5_0Block.qh)
+        for j in 0..<16 {
+            let packed = byte(block, Q5_0Block.qs + j)
+            let low = Int(packed & 0x0F) | Int((high >> UInt32(j)) & 1) << 4
+            let upper = Int(packed >> 4) | Int((high >> UInt32(j + 16)) & 1) << 4
+            out[j] = d * Float(low - 16)
+            out[j + 16] = d * Float(upper - 16)
+        }
+    }
+
+    /// Q5_1: w = d·q + m, quants as in Q5_0.
+    private static func q5_1(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, Q5_1Block.d)
+        let m = half(block, Q5_1Block.m)
+        let high = u32(block, Q5_1Block.qh)
+        for j in 0..<16 {
+            let packed = byte(block, Q5_1Block.qs + j)
+            let low = UInt32(packed & 0x0F) | ((high >> UInt32(j)) & 1) << 4
+            let upper = UInt32(packed >> 4) | ((high >> UInt32(j + 16)) & 1) << 4
+            out[j] = d * Float(low) + m
+            out[j + 16] = d * Float(upper) + m
+        }
+    }
+
+    /// Q2_K, 84 bytes: `scales[16]` @0, `qs[64]` @16, `d` f16 @80, `dmin` f16 @82. Sixteen
+    /// sub-blocks of 16; byte k of `scales` holds sub-block k's scale (low nibble) and minimum (high).
+    /// Weight 128c + 32s + l (c < 2, s < 4, l < 32) is bits 2s…2s+1 of `qs[32c + l]`; w = d·sc·q − dmin·m.
+    private static func q2_K(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 80), dmin = half(block, 82)
+        for c in 0..<2 {
+            for s in 0..<4 {
+                for l in 0..<32 {
+                    let index = 128 * c + 32 * s + l
+                    let packed = byte(block, index / 16)
+                    let q = byte(block, 16 + 32 * c + l) >> UInt8(2 * s) & 3
+                    out[index] = d * Float(packed & 0x0F) * Float(q) - dmin * Float(packed >> 4)
+                }
+            }
+        }
+    }
+
+    /// Q3_K, 110 bytes: `hmask[32]` @0, `qs[64]` @32, `scales[12]` @96, `d` f16 @108. Sixteen
+    /// sub-blocks of 16 with 6-bit signed scales (stored + 32): sub-block i's low 4 bits are the low
+    /// (i < 8) or high (i ≥ 8) nibble of byte i mod 8, its top 2 bits are bits 2(i/4)… of byte
+    /// 8 + i mod 4. Weight n = 128c + 32s + l has low bits 2s…2s+1 of `qs[32c + l]`; bit n/32 of
+    /// `hmask[n mod 32]` set means q = those bits, clear means q = those bits − 4. w = d·scale·q.
+    private static func q3_K(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, 108)
+        var scales = SIMD16<Float>()
+        for i in 0..<16 {
+            let lowByte = byte(block, 96 + i % 8)
+            let low = i < 8 ? lowByte & 0x0F : lowByte >> 4
+            let high = byte(block, 104 + i % 4) >> UInt8(2 * (i / 4)) & 3
+            scales[i] = d * Float(Int(low | high << 4) - 32)
+        }
+        for c in 0..<2 {
+            for s in 0..<4 {
+                for l in 0..<32 {
+                    let n = 128 * c + 32 * s + l
+                    let low = Int(byte(block, 32 + 32 * c + l) >> UInt8(2 * s) & 3)
+                    let highBitSet = byte(block, n % 32) >> UInt8(n / 32) & 1 == 1
+                    out[n] = scales[n / 16] * Float(highBitSet ? low : low - 4)
+                }
+            }
+        }
+    }
+
     /// Q4_K: four 64-weight chunks; chunk c's low nibbles use sub-block 2c, its high nibbles 2c+1.
     private static func q4_K(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
         let d = half(block, Q4_KBlock.d)
@@ -160,6 +244,28 @@ public enum Dequantize {
                 let packed = byte(block, quants + l)
                 first[l] = dLow * Float(packed & 0x0F) - mLow
                 first[l + 32] = dHigh * Float(packed >> 4) - mHigh
+            }
+        }
+    }
+
+    /// Q5_K: Q4_K's scales and nibbles; sub-block j's fifth bits are bit j of the 32 `qh` bytes.
+    private static func q5_K(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = half(block, Q5_KBlock.d)
+        let dmin = half(block, Q5_KBlock.dmin)
+        let scales = block + Q5_KBlock.scales
+        for chunk in 0..<4 {
+            let (scaleLow, minLow) = Q4_KBlock.scaleMin(scales, 2 * chunk)
+            let (scaleHigh, minHigh) = Q4_KBlock.scaleMin(scales, 2 * chunk + 1)
+            let dLow = d * Float(scaleLow), mLow = dmin * Float(minLow)
+            let dHigh = d * Float(scaleHigh), mHigh = dmin * Float(minHigh)
+            let quants = Q5_KBlock.qs + 32 * chunk
+            let first = out + 64 * chunk
+            for l in 0..<32 {
+                let packed = byte(block, quants + l), high = byte(block, Q5_KBlock.qh + l)
+                let low = packed & 0x0F | (high >> (2 * chunk) & 1) << 4
+                let upper = packed >> 4 | (high >> (2 * chunk + 1) & 1) << 4
+                first[l] = dLow * Float(low) - mLow
+                first[l + 32] = dHigh * Float(upper) - mHigh
             }
         }
     }

@@ -53,6 +53,8 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible {
     case badElementCount(type: GGMLType, count: Int)
     /// Dequantising needs `needed` source bytes but only `available` were given.
     case bufferTooSmall(type: GGMLType, needed: Int, available: Int)
+    /// Dequantising was asked of a type this package parses but cannot decode (an i-quant, say).
+    case noDequantizer(type: GGMLType)
     /// Rows `rows` were asked of tensor `tensor`, which has `available` rows.
     case rowsOutOfRange(tensor: String, rows: Range<Int>, available: Int)
     /// A metadata array given to `GGUFWriter` mixes element types (GGUF arrays are homogeneous);
@@ -107,6 +109,8 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible {
             return "cannot dequantise \(count) elements of \(type.name): not a non-negative multiple of \(type.blockSize)"
         case let .bufferTooSmall(type, needed, available):
             return "cannot dequantise \(type.name): needs \(needed) bytes of blocks, only \(available) given"
+        case let .noDequantizer(type):
+            return "tensor type \(type.name) is not supported for computation (it can be listed, not decoded)"
         case let .rowsOutOfRange(tensor, rows, available):
             return "rows \(rows.lowerBound)..<\(rows.upperBound) requested from tensor '\(tensor)', which has \(available) rows"
         case let .heterogeneousArray(key):

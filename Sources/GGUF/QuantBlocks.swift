@@ -5,93 +5,6 @@
 // so fields may sit at odd addresses (read them with `loadUnaligned`). The layouts below follow
 // ggml's ggml-common.h; `GGMLType.blockLayout` lists them as data so tests can check the sizes.
 
-/// A ggml tensor storage type supported by this package (ggml's `enum ggml_type` codes).
-public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    /// 32-bit IEEE float, one weight per "block".
-    case f32 = 0
-    /// 16-bit IEEE half float.
-    case f16 = 1
-    /// 32 weights: f16 scale and 4-bit quants; w = d·(q − 8).
-    case q4_0 = 2
-    /// 32 weights: f16 scale, f16 minimum and 4-bit quants; w = d·q + m.
-    case q4_1 = 3
-    /// 32 weights: f16 scale and 8-bit signed quants; w = d·q.
-    case q8_0 = 8
-    /// 256 weights in 8 sub-blocks with 6-bit scales and minimums; w = d·sc·q − dmin·m.
-    case q4_K = 12
-    /// 256 weights in 16 sub-blocks with 8-bit scales, 6-bit quants; w = d·sc·(q − 32).
-    case q6_K = 14
-    /// bfloat16: the upper 16 bits of a float32.
-    case bf16 = 30
-
-    /// Weights per block.
-    public var blockSize: Int {
-        switch self {
-        case .f32, .f16, .bf16: 1
-        case .q4_0, .q4_1, .q8_0: 32
-        case .q4_K, .q6_K: 256
-        }
-    }
-
-    /// Bytes per block.
-    public var typeSize: Int {
-        switch self {
-        case .f32: 4
-        case .f16, .bf16: 2
-        case .q4_0: Q4_0Block.size
-        case .q4_1: Q4_1Block.size
-        case .q8_0: Q8_0Block.size
-        case .q4_K: Q4_KBlock.size
-        case .q6_K: Q6_KBlock.size
-        }
-    }
-
-    /// The name ggml and llama.cpp print ("F32", "Q4_1", "Q6_K", ...).
-    public var name: String {
-        switch self {
-        case .f32: "F32"
-        case .f16: "F16"
-        case .q4_0: "Q4_0"
-        case .q4_1: "Q4_1"
-        case .q8_0: "Q8_0"
-        case .q4_K: "Q4_K"
-        case .q6_K: "Q6_K"
-        case .bf16: "BF16"
-        }
-    }
-
-    /// Same as `name`.
-    public var description: String { name }
-
-    /// Bytes taken by `elements` weights, or nil if `elements` is negative, not a multiple of
-    /// `blockSize`, or the byte count would overflow `Int`.
-    public func byteCount(elements: Int) -> Int? {
-        guard elements >= 0, elements % blockSize == 0 else { return nil }
-        let (bytes, overflow) = (elements / blockSize).multipliedReportingOverflow(by: typeSize)
-        return overflow ? nil : bytes
-    }
-
-    /// The fields of one block, in storage order, with their byte offsets and sizes.
-    public var blockLayout: [BlockField] {
-        switch self {
-        case .f32: [BlockField("value (f32)", 0, 4)]
-        case .f16: [BlockField("value (f16)", 0, 2)]
-        case .bf16: [BlockField("value (bf16)", 0, 2)]
-        case .q4_0: [BlockField("d (f16)", Q4_0Block.d, 2), BlockField("qs[16]", Q4_0Block.qs, 16)]
-        case .q4_1:
-            [BlockField("d (f16)", Q4_1Block.d, 2), BlockField("m (f16)", Q4_1Block.m, 2),
-             BlockField("qs[16]", Q4_1Block.qs, 16)]
-        case .q8_0: [BlockField("d (f16)", Q8_0Block.d, 2), BlockField("qs[32] (int8)", Q8_0Block.qs, 32)]
-        case .q4_K:
-            [BlockField("d (f16)", Q4_KBlock.d, 2), BlockField("dmin (f16)", Q4_KBlock.dmin, 2),
-             BlockField("scales[12]", Q4_KBlock.scales, 12), BlockField("qs[128]", Q4_KBlock.qs, 128)]
-        case .q6_K:
-            [BlockField("ql[128]", Q6_KBlock.ql, 128), BlockField("qh[64]", Q6_KBlock.qh, 64),
-             BlockField("scales[16] (int8)", Q6_KBlock.scales, 16), BlockField("d (f16)", Q6_KBlock.d, 2)]
-        }
-    }
-}
-
 /// One field of a block: a name for people, its byte offset in the block, and its size in bytes.
 public struct BlockField: Sendable, Equatable {
     /// Field name as in ggml-common.h, with its element type.
@@ -120,6 +33,19 @@ enum Q4_0Block {
 /// Same nibble order as Q4_0; w = d·q + m.
 enum Q4_1Block {
     static let d = 0, m = 2, qs = 4, size = 20
+}
+
+/// Q5_0, 22 bytes for 32 weights: `d` f16 @0, `qh[4]` @2, `qs[16]` @6.
+/// `qs` holds the low four bits in Q4_0's nibble order (byte j: weight j low, weight j + 16 high);
+/// `qh`, read as a little-endian UInt32, holds the fifth bit of weight i in bit i. w = d·(q − 16).
+enum Q5_0Block {
+    static let d = 0, qh = 2, qs = 6, size = 22
+}
+
+/// Q5_1, 24 bytes for 32 weights: `d` f16 @0, `m` f16 @2, `qh[4]` @4, `qs[16]` @8.
+/// Quants as in Q5_0; w = d·q + m.
+enum Q5_1Block {
+    static let d = 0, m = 2, qh = 4, qs = 8, size = 24
 }
 
 /// Q8_0, 34 bytes for 32 weights: `d` f16 @0, `qs[32]` int8 @2; w = d·q.
@@ -153,6 +79,16 @@ enum Q4_KBlock {
         let min = (byte(j + 4) >> 4) | ((byte(j) >> 6) << 4)
         return (scale, min)
     }
+}
+
+/// Q5_K, 176 bytes for 256 weights: `d` f16 @0, `dmin` f16 @2, `scales[12]` @4, `qh[32]` @16,
+/// `qs[128]` @48.
+///
+/// Scales, minimums and the low four bits are laid out exactly as in Q4_K (8 sub-blocks of 32,
+/// `Q4_KBlock.scaleMin`, four 32-byte chunks of nibbles). The fifth bit of weight `32j + l`
+/// (sub-block j, 0 ≤ l < 32) is bit j of `qh[l]`. w = d·sc·q − dmin·m with q in 0...31.
+enum Q5_KBlock {
+    static let d = 0, dmin = 2, scales = 4, qh = 16, qs = 48, size = 176
 }
 
 /// Q6_K, 210 bytes for 256 weights: `ql[128]` @0, `qh[64]` @128, `scales[16]` int8 @192,

@@ -28,7 +28,8 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .file(let error): return "model file: \(error)"
-        case .unsupportedArchitecture(let arch): return "unsupported model architecture '\(arch)' (supported: llama)"
+        case .unsupportedArchitecture(let arch):
+            return "unsupported model architecture '\(arch)' (supported: \(ArchitectureTraits.supportedNames.joined(separator: ", ")))"
         case .missingMetadata(let key): return "model metadata key '\(key)' is missing or has the wrong type"
         case .invalidMetadata(let key, let reason): return "model metadata '\(key)' is not supported: \(reason)"
         case .missingTensor(let name): return "model tensor '\(name)' is missing"
@@ -63,6 +64,10 @@ public struct WeightMatrix: @unchecked Sendable {
     init(_ file: GGUFFile, _ name: String, rows: Int, cols: Int) throws(InferenceError) {
         guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
         guard info.dims == [cols, rows] else { throw .tensorShape(name: name, expected: [cols, rows], found: info.dims) }
+        // A type without a decoder would otherwise leave `dequantize`'s output unwritten.
+        guard Self.canCompute(info.type) else {
+            throw .invalidMetadata(key: name, reason: "tensor type \(info.type.name) is not supported by this engine")
+        }
         self.type = info.type
         self.rows = rows
         self.cols = cols
@@ -97,7 +102,12 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// True when `multiplyBatch` has a kernel that shares each block across tokens for this type.
-    var hasBatchKernel: Bool { type == .q4_1 }
+    var hasBatchKernel: Bool { type == .q4_1 || type == .q5_0 || type == .q8_0 }
+
+    /// True when this engine can multiply by a matrix of `type`: it has a direct kernel or a
+    /// dequantiser for it (Q2_K and Q3_K only the latter, so they run slowly). Other types
+    /// (i-quants, MXFP4, Q8_K, integer types, ...) parse but cannot be run.
+    public static func canCompute(_ type: GGMLType) -> Bool { type.hasReferenceDequantizer }
 
     /// Y[t, r] = row(r) · X[t] for tokens t < n and rows r in `range`. X is [n, cols] (row stride
     /// `cols`), `sums` is [n, cols/32] block sums, Y has row stride `ldy`. Tokens go four at a time
@@ -106,7 +116,7 @@ public struct WeightMatrix: @unchecked Sendable {
                        into y: UnsafeMutablePointer<Float>, ldy: Int, scratch: UnsafeMutablePointer<Float>) {
         let blocks = cols / 32
         var t = 0
-        if type == .q4_1 && n >= 2 {
+        if hasBatchKernel && n >= 2 {
             while t < n {
                 // Groups of four; a short last group (2–3 tokens) repeats its last token and drops the extra lanes.
                 let count = min(4, n - t)
@@ -114,7 +124,12 @@ public struct WeightMatrix: @unchecked Sendable {
                 let xs = (x + idx.0 * cols, x + idx.1 * cols, x + idx.2 * cols, x + idx.3 * cols)
                 let ss = (sums + idx.0 * blocks, sums + idx.1 * blocks, sums + idx.2 * blocks, sums + idx.3 * blocks)
                 for r in range {
-                    let v = QuantDot.q4_1x4(row(r), xs, sums: ss, blocks: blocks)
+                    let v: SIMD4<Float>
+                    switch type {
+                    case .q5_0: v = QuantDot.q5_0x4(row(r), xs, sums: ss, blocks: blocks)
+                    case .q8_0: v = QuantDot.q8_0x4(row(r), xs, blocks: blocks)
+                    default: v = QuantDot.q4_1x4(row(r), xs, sums: ss, blocks: blocks)
+                    }
                     for lane in 0..<count { y[(t + lane) * ldy + r] = v[lane] }
                 }
                 t += count
@@ -127,12 +142,13 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// y[r] = row(r) · x for r in `range`. `x` is `cols` floats; `blockSums` its 32-wide block sums.
-    /// `scratch` holds `cols` floats for types without a direct kernel.
+    /// y[r] = row(r) · x for r in `range`. `x` is `cols` floats; `blockSums` its 32-wide block sums
+    /// (the K-quant kernels read 8 of them per 256-weight super-block). `scratch` holds `cols` floats
+    /// for types without a direct kernel.
     @inline(__always)
     func multiply(rows range: Range<Int>, x: UnsafePointer<Float>, blockSums: UnsafePointer<Float>,
                   into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let blocks = cols / 32
+        let blocks = cols / 32, superBlocks = cols / 256
         switch type {
         case .q4_1:
             for r in range { y[r] = QuantDot.q4_1(row(r), x, blockSums: blockSums, blocks: blocks) }
@@ -140,6 +156,16 @@ public struct WeightMatrix: @unchecked Sendable {
             for r in range { y[r] = QuantDot.q8_0(row(r), x, blocks: blocks) }
         case .q4_0:
             for r in range { y[r] = QuantDot.q4_0(row(r), x, blockSums: blockSums, blocks: blocks) }
+        case .q5_0:
+            for r in range { y[r] = QuantDot.q5_0(row(r), x, blockSums: blockSums, blocks: blocks) }
+        case .q5_1:
+            for r in range { y[r] = QuantDot.q5_1(row(r), x, blockSums: blockSums, blocks: blocks) }
+        case .q4_K:
+            for r in range { y[r] = QuantDot.q4_K(row(r), x, blockSums: blockSums, blocks: superBlocks) }
+        case .q5_K:
+            for r in range { y[r] = QuantDot.q5_K(row(r), x, blockSums: blockSums, blocks: superBlocks) }
+        case .q6_K:
+            for r in range { y[r] = QuantDot.q6_K(row(r), x, blocks: superBlocks) }
         case .f32:
             for r in range { y[r] = QuantDot.f32(row(r).assumingMemoryBound(to: Float.self), x, count: cols) }
         default:

@@ -1,7 +1,12 @@
 // `toolrouter inspect MODEL`: metadata and tensor summary.
+//
+// Every tensor type of current GGUF files parses, including ones the engine cannot compute with
+// (i-quants, MXFP4, ...); inspect lists those instead of failing, so a user can see why a model
+// would not load.
 
 import ArgumentParser
 import GGUF
+import Inference
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Print a GGUF file's metadata and tensor summary.")
@@ -31,6 +36,15 @@ struct InspectCommand: ParsableCommand {
         print("\ntensors by type:")
         for (name, s) in byType.sorted(by: { $0.value.bytes > $1.value.bytes }) {
             print("  \(name): \(s.count) tensors, \(s.elements) weights, \(s.bytes) bytes")
+        }
+        let unsupported = file.tensors.filter { !WeightMatrix.canCompute($0.type) }
+        if unsupported.isEmpty {
+            print("\nevery tensor type is supported by the engine")
+        } else {
+            let names = Set(unsupported.map(\.type.name)).sorted().joined(separator: ", ")
+            print("\n\(unsupported.count) tensors have types the engine cannot compute (\(names)); the model will not load:")
+            for t in unsupported.prefix(tensors ? unsupported.count : 20) { print("  \(t.name) \(t.type.name) \(t.dims)") }
+            if !tensors && unsupported.count > 20 { print("  ... (\(unsupported.count - 20) more; --tensors lists all)") }
         }
         if tensors {
             print("\ntensors:")

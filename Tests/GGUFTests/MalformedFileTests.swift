@@ -125,8 +125,17 @@ private func fileWithTensor(
 @Test func unknownTensorType() {
     expectParseError(fileWithTensor("blk.0.ffn_up.weight", dims: [32], type: 99, dataBytes: 64),
                      .unknownTensorType(tensor: "blk.0.ffn_up.weight", raw: 99))
-    // Real ggml types this package does not read (Q5_K = 13) are rejected the same way.
-    expectParseError(fileWithTensor(dims: [256], type: 13, dataBytes: 256), .unknownTensorType(tensor: "t", raw: 13))
+    // Ids retired from GGUF files upstream (Q4_2 = 4, IQ4_NL_4_4 = 36) are rejected the same way.
+    expectParseError(fileWithTensor(dims: [256], type: 4, dataBytes: 256), .unknownTensorType(tensor: "t", raw: 4))
+    expectParseError(fileWithTensor(dims: [256], type: 36, dataBytes: 256), .unknownTensorType(tensor: "t", raw: 36))
+}
+
+@Test func typesWithoutADecoderStillParse() throws {
+    // An i-quant tensor (IQ2_XXS = 16, 66 bytes per 256 weights) parses and is named; only decoding refuses.
+    let file = try GGUFFile(bytes: fileWithTensor(dims: [256, 2], type: 16, dataBytes: 132))
+    let tensor = try #require(file.tensor(named: "t"))
+    #expect(tensor.type == .iq2_xxs && tensor.type.name == "IQ2_XXS" && tensor.byteCount == 132)
+    #expect(throws: GGUFError.noDequantizer(type: .iq2_xxs)) { try Dequantize.row(tensor, in: file) }
 }
 
 @Test func tensorPastTheEnd() {
@@ -276,6 +285,7 @@ private func fileWithTensor(
         .misalignedTensor(tensor: "t", offset: 3), .duplicateTensor("t"), .implausibleCount(what: "x", count: 1 << 62),
         .badElementCount(type: .q4_0, count: 31), .bufferTooSmall(type: .q8_0, needed: 34, available: 33),
         .rowsOutOfRange(tensor: "t", rows: 0..<5, available: 4), .heterogeneousArray(key: "k"),
+        .noDequantizer(type: .iq2_xxs),
     ]
     for error in errors {
         #expect(!error.description.isEmpty && !error.description.contains("\n"), "\(error)")

@@ -4,10 +4,18 @@ import Testing
 @testable import GGUF
 
 @Test func typeTable() {
+    // ggml's enum ggml_type codes, block sizes and block bytes (ggml.h, ggml-common.h).
     let expected: [(GGMLType, raw: UInt32, block: Int, bytes: Int, name: String)] = [
         (.f32, 0, 1, 4, "F32"), (.f16, 1, 1, 2, "F16"), (.q4_0, 2, 32, 18, "Q4_0"), (.q4_1, 3, 32, 20, "Q4_1"),
-        (.q8_0, 8, 32, 34, "Q8_0"), (.q4_K, 12, 256, 144, "Q4_K"), (.q6_K, 14, 256, 210, "Q6_K"),
-        (.bf16, 30, 1, 2, "BF16"),
+        (.q5_0, 6, 32, 22, "Q5_0"), (.q5_1, 7, 32, 24, "Q5_1"), (.q8_0, 8, 32, 34, "Q8_0"), (.q8_1, 9, 32, 36, "Q8_1"),
+        (.q2_K, 10, 256, 84, "Q2_K"), (.q3_K, 11, 256, 110, "Q3_K"), (.q4_K, 12, 256, 144, "Q4_K"),
+        (.q5_K, 13, 256, 176, "Q5_K"), (.q6_K, 14, 256, 210, "Q6_K"), (.q8_K, 15, 256, 292, "Q8_K"),
+        (.iq2_xxs, 16, 256, 66, "IQ2_XXS"), (.iq2_xs, 17, 256, 74, "IQ2_XS"), (.iq3_xxs, 18, 256, 98, "IQ3_XXS"),
+        (.iq1_s, 19, 256, 50, "IQ1_S"), (.iq4_nl, 20, 32, 18, "IQ4_NL"), (.iq3_s, 21, 256, 110, "IQ3_S"),
+        (.iq2_s, 22, 256, 82, "IQ2_S"), (.iq4_xs, 23, 256, 136, "IQ4_XS"), (.i8, 24, 1, 1, "I8"), (.i16, 25, 1, 2, "I16"),
+        (.i32, 26, 1, 4, "I32"), (.i64, 27, 1, 8, "I64"), (.f64, 28, 1, 8, "F64"), (.iq1_m, 29, 256, 56, "IQ1_M"),
+        (.bf16, 30, 1, 2, "BF16"), (.tq1_0, 34, 256, 54, "TQ1_0"), (.tq2_0, 35, 256, 66, "TQ2_0"),
+        (.mxfp4, 39, 32, 17, "MXFP4"), (.nvfp4, 40, 64, 36, "NVFP4"), (.q1_0, 41, 128, 18, "Q1_0"),
     ]
     #expect(GGMLType.allCases.count == expected.count)
     for (type, raw, block, bytes, name) in expected {
@@ -17,7 +25,16 @@ import Testing
         #expect(type.typeSize == bytes, "\(name)")
         #expect(type.name == name && type.description == name)
     }
-    #expect(GGMLType(rawValue: 13) == nil && GGMLType(rawValue: 99) == nil)
+    // Ids retired from GGUF files upstream, and ones past the end, stay unknown.
+    for raw: UInt32 in [4, 5, 31, 32, 33, 36, 37, 38, 42, 99] { #expect(GGMLType(rawValue: raw) == nil, "\(raw)") }
+}
+
+@Test func decodableTypes() {
+    let decodable = GGMLType.allCases.filter(\.hasReferenceDequantizer)
+    #expect(Set(decodable) == [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
+    #expect(throws: GGUFError.noDequantizer(type: .iq2_xxs)) {
+        try Dequantize.row(.iq2_xxs, from: [UInt8](repeating: 0, count: 66), count: 256)
+    }
 }
 
 @Test(arguments: GGMLType.allCases)
@@ -37,6 +54,9 @@ func layoutFieldsFillTheBlock(_ type: GGMLType) {
     #expect(GGMLType.q6_K.blockLayout.map(\.size) == [128, 64, 16, 2])
     #expect(GGMLType.q4_K.blockLayout.map(\.offset) == [0, 2, 4, 16])
     #expect(GGMLType.q6_K.blockLayout.map(\.offset) == [0, 128, 192, 208])
+    #expect(GGMLType.q5_K.blockLayout.map(\.offset) == [0, 2, 4, 16, 48])
+    #expect(GGMLType.q5_0.blockLayout.map(\.offset) == [0, 2, 6])
+    #expect(GGMLType.q5_1.blockLayout.map(\.offset) == [0, 2, 4, 8])
 }
 
 @Test func byteCounts() {

@@ -1,7 +1,8 @@
 // Row dequantisers for the prefill path: quantised weight rows → float32, ready for `cblas_sgemm`.
 //
-// Q8_0, Q4_0 and Q4_1 have AVX2 versions here; every other type goes through the plain reference
-// dequantiser in `GGUF.Dequantize`, which the tests also use as the twin of these.
+// Q8_0, Q4_0 and Q4_1 have AVX2 versions here, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K in
+// FastDequantize+Q5K.swift; every other type goes through the plain reference dequantiser in
+// `GGUF.Dequantize`, which the tests also use as the twin of these.
 
 import GGUF
 
@@ -11,7 +12,8 @@ import _Builtin_intrinsics.intel
 
 /// Fast block dequantisers for the types decode reads directly.
 public enum FastDequantize {
-    /// Dequantises `blocks` consecutive blocks of `type` from `src` into `dst` (32 floats a block).
+    /// Dequantises `blocks` consecutive blocks of `type` from `src` into `dst` (`type.blockSize`
+    /// floats a block: 32, or 256 for the K-quants).
     /// Returns false when `type` has no fast path (callers then use `GGUF.Dequantize`).
     @inline(__always)
     public static func blocks(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int, into dst: UnsafeMutablePointer<Float>) -> Bool {
@@ -19,6 +21,11 @@ public enum FastDequantize {
         case .q8_0: q8_0(src, blocks: blocks, into: dst)
         case .q4_1: q4_1(src, blocks: blocks, into: dst)
         case .q4_0: q4_0(src, blocks: blocks, into: dst)
+        case .q5_0: q5_0(src, blocks: blocks, into: dst)
+        case .q5_1: q5_1(src, blocks: blocks, into: dst)
+        case .q4_K: q4_K(src, blocks: blocks, into: dst)
+        case .q5_K: q5_K(src, blocks: blocks, into: dst)
+        case .q6_K: q6_K(src, blocks: blocks, into: dst)
         default: return false
         }
         return true
