@@ -3,10 +3,12 @@
 // Tensor names: base_model.model.model.layers.<N>.self_attn.{q,k,v,o}_proj.lora_{A,B}.weight and
 // base_model.model.model.layers.<N>.mlp.{gate,up,down}_proj.lora_{A,B}.weight, A [r, in], B [out, r].
 //
-// The GGUF converter permuted the rows of attn_q and attn_k so that RoPE rotates adjacent pairs;
-// the same permutation is applied here to the rows of the q and k B matrices (A acts on the
+// For llama the GGUF converter permuted the rows of attn_q and attn_k so that RoPE rotates adjacent
+// pairs; the same permutation is applied here to the rows of the q and k B matrices (A acts on the
 // input side, which was not permuted): per head h and i < hd/2, j ∈ {0, 1},
 //     Hugging Face row h·hd + j·(hd/2) + i  →  GGUF row h·hd + 2i + j.
+// Families whose converter keeps Hugging Face's row order (NEOX RoPE: Qwen2, Qwen3, Gemma 3) take the
+// B matrices as trained (`ArchitectureTraits.permutesQKRows`).
 
 import Foundation
 import GGUF
@@ -82,8 +84,10 @@ extension LoRAAdapter {
             } catch { throw .safetensors(path: path, error) }
             let permuted: [Float]
             switch module.projection {
-            case .q: permuted = try ropeRowOrder(bValues, rank: rank, heads: config.heads, path: path, tensor: b.name)
-            case .k: permuted = try ropeRowOrder(bValues, rank: rank, heads: config.kvHeads, path: path, tensor: b.name)
+            case .q where config.traits.permutesQKRows:
+                permuted = try ropeRowOrder(bValues, rank: rank, heads: config.heads, path: path, tensor: b.name)
+            case .k where config.traits.permutesQKRows:
+                permuted = try ropeRowOrder(bValues, rank: rank, heads: config.kvHeads, path: path, tensor: b.name)
             default: permuted = bValues
             }
             layers[module.layer][module.projection] = try LoRAWeights(
@@ -147,7 +151,7 @@ extension LoRAAdapter {
               let projection = LoRAProjection.allCases.first(where: { $0.peftName == parts[6] && $0.peftParent == parts[5] })
         else {
             throw .unexpectedTensor(path: path, tensor: name,
-                                    reason: "does not name a projection of a Llama block (base_model.model.model.layers.N.self_attn|mlp.*_proj)")
+                                    reason: "does not name a projection of a transformer block (base_model.model.model.layers.N.self_attn|mlp.*_proj)")
         }
         guard layer < layers else { throw .layerOutOfRange(path: path, tensor: name, layer: layer, layers: layers) }
         return (ModuleID(layer: layer, projection: projection), isA)

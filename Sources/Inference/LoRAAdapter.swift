@@ -1,9 +1,9 @@
 // LoRA adapters: low-rank updates W' = W + s·B·A to the seven linear projections of each block,
 // kept apart from the base weights and applied at run time (y = W·x + s·B·(A·x)), or folded in by
-// `LlamaModel.merging(_:)`.
+// `ModelWeights.merging(_:)`.
 //
 // Layouts match the GGUF model the adapter is applied to: A is [rank, in] and B is [out, rank],
-// row-major, and the rows of B for q and k are already in the GGUF (RoPE-permuted) order.
+// row-major, and the rows of B for q and k are already in the GGUF order (RoPE-permuted for llama).
 // The loaders (PEFT directories, GGUF adapter files) live in LoRAAdapter+PEFT.swift and
 // LoRAAdapter+GGUF.swift.
 
@@ -50,7 +50,8 @@ public enum LoRAProjection: Int, CaseIterable, Sendable, CustomStringConvertible
     /// `(out, in)` of this projection's weight in a model shaped by `config`.
     public func shape(_ config: ModelConfig) -> (outputs: Int, inputs: Int) {
         switch self {
-        case .q, .o: (config.dim, config.dim)
+        case .q: (config.qDim, config.dim)
+        case .o: (config.dim, config.qDim)
         case .k, .v: (config.kvDim, config.dim)
         case .gate, .up: (config.ffnDim, config.dim)
         case .down: (config.dim, config.ffnDim)
@@ -146,7 +147,7 @@ public struct LoRALayer: Sendable {
 
 /// A LoRA adapter checked against one model's shape: per layer, per projection, optional A, B and
 /// scale. Immutable and shareable; set it on a `Transformer` (`transformer.adapter`) to apply it
-/// unmerged, or fold it into a copy of the model with `LlamaModel.merging(_:)`.
+/// unmerged, or fold it into a copy of the model with `ModelWeights.merging(_:)`.
 public struct LoRAAdapter: Sendable {
     /// The configuration of the model the adapter was checked against; a `Transformer` only
     /// accepts the adapter for a model with an equal configuration.

@@ -138,7 +138,7 @@ struct LoRAEngineTests {
         let (_, model) = try tinyModel()
         let (_, other) = try tinyModel()
         let adapter = try TinyAdapter.load(TinyAdapter.hf(model.config), config: model.config)
-        let otherShape = try LlamaModel(file: GGUFFile(bytes: Self.tinyVariant(heads: 8, kvHeads: 4)))
+        let otherShape = try ModelWeights(file: GGUFFile(bytes: Self.tinyVariant(heads: 8, kvHeads: 4)))
         #expect(otherShape.config.headDim == 8 && otherShape.config.kvDim == model.config.kvDim)
         let transformer = Transformer(model: otherShape, maxBatch: 8)
         transformer.adapter = adapter

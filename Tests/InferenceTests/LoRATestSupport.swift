@@ -157,9 +157,9 @@ struct TemporaryDirectory {
 }
 
 /// The tiny model of TinyModelTests, opened, with its configuration.
-func tinyModel() throws -> (file: GGUFFile, model: LlamaModel) {
+func tinyModel() throws -> (file: GGUFFile, model: ModelWeights) {
     let file = try GGUFFile(bytes: Tiny.file())
-    return (file, try LlamaModel(file: file))
+    return (file, try ModelWeights(file: file))
 }
 
 /// Largest absolute difference between two logit vectors.

@@ -13,7 +13,7 @@ enum TestModel {
 
     struct Loaded: Sendable {
         let file: GGUFFile
-        let model: LlamaModel
+        let model: ModelWeights
         let tokenizer: BPETokenizer
     }
 
@@ -25,7 +25,7 @@ enum TestModel {
 
     private static let shared: Result<Loaded, Error> = Result {
         let file = try GGUFFile(path: path)
-        return Loaded(file: file, model: try LlamaModel(file: file), tokenizer: try BPETokenizer(gguf: file))
+        return Loaded(file: file, model: try ModelWeights(file: file), tokenizer: try BPETokenizer(gguf: file))
     }
 
     typealias MissingModel = TestPaths.MissingModel

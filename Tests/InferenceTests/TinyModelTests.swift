@@ -157,7 +157,7 @@ struct TinyModelTests {
     @Test("every engine path matches the naive float64 forward pass", arguments: 0..<4)
     func matchesNaiveForward(path: Int) throws {
         let file = try GGUFFile(bytes: Tiny.file())
-        let model = try LlamaModel(file: file)
+        let model = try ModelWeights(file: file)
         let transformer = Transformer(model: model, maxBatch: 8)
         (transformer.batchThreshold, transformer.smallBatch, transformer.tileRows) = Self.paths[path]
         let tokens = [3, 17, 42, 5, 79, 0, 11, 23, 64, 8, 8, 31]   // 12 tokens: two prefill chunks of ≤ 8
@@ -173,13 +173,13 @@ struct TinyModelTests {
     @Test("a missing tensor is named")
     func missingTensor() throws {
         let file = try GGUFFile(bytes: Tiny.file(skip: "blk.1.ffn_up.weight"))
-        #expect(throws: InferenceError.missingTensor("blk.1.ffn_up.weight")) { try LlamaModel(file: file) }
+        #expect(throws: InferenceError.missingTensor("blk.1.ffn_up.weight")) { try ModelWeights(file: file) }
     }
 
     @Test("an unsupported architecture is refused by name")
     func unsupportedArchitecture() throws {
         let file = try GGUFFile(bytes: Tiny.file(architecture: "mamba"))
-        #expect(throws: InferenceError.unsupportedArchitecture("mamba")) { try LlamaModel(file: file) }
+        #expect(throws: InferenceError.unsupportedArchitecture("mamba")) { try ModelWeights(file: file) }
     }
 
     @Test("a truncated copy of the real model is a GGUF error, not a crash")
@@ -195,7 +195,7 @@ struct TinyModelTests {
             let path = directory.appendingPathComponent("cut-\(cut).gguf").path
             _ = FileManager.default.createFile(atPath: path, contents: prefix)
             do {
-                _ = try LlamaModel(path: path)
+                _ = try ModelWeights(path: path)
                 Issue.record("a model cut at \(cut) bytes loaded")
             } catch {
                 guard case .file(let inner) = error else { Issue.record("cut \(cut): wrong error \(error)"); continue }

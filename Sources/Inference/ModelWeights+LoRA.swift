@@ -8,22 +8,17 @@
 import COpenBLAS
 import GGUF
 
-extension LlamaModel {
+extension ModelWeights {
     /// A copy of this model with `adapter` folded into the weights it updates (float32). Throws
     /// `.adapterMismatch` when the adapter was loaded for a model of another configuration.
-    public func merging(_ adapter: LoRAAdapter) throws(InferenceError) -> LlamaModel {
+    public func merging(_ adapter: LoRAAdapter) throws(InferenceError) -> ModelWeights {
         guard adapter.config == config else {
             throw .adapterMismatch("'\(adapter.source)' was loaded for a model of another configuration")
         }
         let merged = zip(layers, adapter.layers).map { layer, lora in
-            LayerWeights(attentionNorm: layer.attentionNorm,
-                         wq: Self.merge(layer.wq, lora[.q]), wk: Self.merge(layer.wk, lora[.k]),
-                         wv: Self.merge(layer.wv, lora[.v]), wo: Self.merge(layer.wo, lora[.o]),
-                         ffnNorm: layer.ffnNorm,
-                         wGate: Self.merge(layer.wGate, lora[.gate]), wUp: Self.merge(layer.wUp, lora[.up]),
-                         wDown: Self.merge(layer.wDown, lora[.down]))
+            layer.replacing { projection, w in Self.merge(w, lora[projection]) }
         }
-        return LlamaModel(file: file, config: config, embedding: embedding, output: output, outputNorm: outputNorm, layers: merged)
+        return ModelWeights(file: file, config: config, embedding: embedding, output: output, outputNorm: outputNorm, layers: merged)
     }
 
     /// `w` itself without an update; else W' [out, in] = dequantise(W) + s · (Bᵀ [r, out])ᵀ · A [r, in], float32.
