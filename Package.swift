@@ -62,7 +62,7 @@ let package = Package(
         // The long-running service: the protocol-neutral core, its JSON-RPC and OpenAI HTTP adapters,
         // configuration, sockets, handlers.
         .target(name: "Daemon", dependencies: [
-            "JSON", "Router", "ToolCalls", "Inference", "OpenAIAPI", "ProcessSpawn",
+            "JSON", "Router", "ToolCalls", "Inference", "Tokenizer", "OpenAIAPI", "ProcessSpawn",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,10 +1,11 @@
 // Decoding the config file's JSON object into `DaemonConfig`, and writing it back.
 
 import JSON
+import Tokenizer
 
 extension DaemonConfig {
     /// The keys a config file may contain, in the order `json` writes them.
-    static let fileKeys = ["model", "catalogues", "agent_socket", "handler_socket", "http_socket", "http_listen", "http_token_file", "mcp_servers", "socket_mode",
+    static let fileKeys = ["model", "chat_template", "catalogues", "agent_socket", "handler_socket", "http_socket", "http_listen", "http_token_file", "mcp_servers", "socket_mode",
                            "allowed_uids", "allowed_gids",
                            "handler_socket_mode", "handler_allowed_uids", "handler_allowed_gids", "tool_owners",
                            "queue_depth", "default_deadline_ms",
@@ -21,6 +22,7 @@ extension DaemonConfig {
             let pointer = JSONPointer.root.appending(key)
             switch key {
             case "model": model = try Self.optionalPath(value, at: pointer)
+            case "chat_template": chatTemplate = value == .null ? nil : try Self.chatTemplateName(Self.string(value, at: pointer), at: pointer)
             case "catalogues": catalogues = try Self.catalogues(value, at: pointer)
             case "agent_socket": agentSocket = try Self.string(value, at: pointer)
             case "handler_socket": handlerSocket = try Self.string(value, at: pointer)
@@ -52,6 +54,7 @@ extension DaemonConfig {
     public var json: JSONValue {
         var members: [(key: String, value: JSONValue)] = []
         members.append((key: "model", value: model.map(JSONValue.string) ?? .null))
+        members.append((key: "chat_template", value: chatTemplate.map(JSONValue.string) ?? .null))
         let entries: [JSONValue] = catalogues.map { entry in
             .object([(key: "name", value: .string(entry.name)), (key: "file", value: .string(entry.file)),
                      (key: "adapter", value: entry.adapter.map(JSONValue.string) ?? .null)])
@@ -116,6 +119,14 @@ extension DaemonConfig {
     }
 
     /// A path that may be null (meaning "not set").
+    /// A chat template name `ChatTemplate(name:)` knows, lowercased.
+    static func chatTemplateName(_ name: String, at pointer: JSONPointer) throws(ConfigError) -> String {
+        guard ChatTemplate.names.contains(name.lowercased()) else {
+            throw pointer.error("unknown chat template \(quoted(name)) (known: \(ChatTemplate.names.joined(separator: ", ")))")
+        }
+        return name.lowercased()
+    }
+
     static func optionalPath(_ value: JSONValue, at pointer: JSONPointer) throws(ConfigError) -> String? {
         if value == .null { return nil }
         guard let text = value.stringValue else { throw pointer.error("expected a path string or null, got \(typeName(value))") }

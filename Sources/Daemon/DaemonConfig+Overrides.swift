@@ -1,11 +1,14 @@
 // Command-line flags applied on top of the file (or of the defaults), and the final check.
 
 import Foundation
+import Tokenizer
 
 /// Settings given as flags to `toolrouter serve`; nil (or empty) leaves the setting as it is.
 public struct ConfigOverrides: Sendable, Equatable {
     /// `--model PATH`; an empty path restores the default model lookup.
     public var model: String?
+    /// `--chat-template NAME`; an empty name restores the template recognised from the model file.
+    public var chatTemplate: String? = nil
     /// `--catalogue NAME=FILE`, repeatable; replaces a file entry of the same name, else adds one.
     public var catalogues: [String]
     /// `--adapter NAME=PATH`, repeatable; NAME must be a catalogue of the file or of `--catalogue`.
@@ -108,6 +111,12 @@ extension DaemonConfig {
     /// `--catalogue: expected NAME=FILE, got "support"`.
     public mutating func apply(_ overrides: ConfigOverrides) throws(ConfigError) {
         if let model = overrides.model { self.model = model.isEmpty ? nil : model }
+        if let name = overrides.chatTemplate {
+            guard name.isEmpty || ChatTemplate.names.contains(name.lowercased()) else {
+                throw .invalid(field: "--chat-template", message: "expected one of \(ChatTemplate.names.joined(separator: ", ")), got \(quoted(name))")
+            }
+            chatTemplate = name.isEmpty ? nil : name.lowercased()
+        }
         try applyCatalogues(overrides.catalogues)
         try applyAdapters(overrides.adapters)
         if let path = overrides.agentSocket { agentSocket = try Self.nonEmpty(path, flag: "--agent-socket") }

@@ -41,6 +41,7 @@ public struct CatalogueConfig: Sendable, Equatable {
 /// | Key | Flag | Type | Default | Meaning |
 /// |---|---|---|---|---|
 /// | `model` | `--model` | string | default model lookup | GGUF model file |
+/// | `chat_template` | `--chat-template` | `chatml`, `llama3`, `gemma`, or null | null (the one recognised from the model file) | prompt format, for a model file with no template (Gemma 3 base) or one of no known family |
 /// | `catalogues` | `--catalogue NAME=FILE` | array of `{"name", "file", "adapter"?}` | none (one or more required) | tool catalogues (OpenAI tools format); names `[A-Za-z0-9_-]{1,64}`, unique |
 /// | `catalogues[].adapter` | `--adapter NAME=PATH` | string or null | null | LoRA adapter for that catalogue |
 /// | `agent_socket` | `--agent-socket` | string | `/run/toolrouter/agent.sock` | Unix socket for agent loops (JSON-RPC 2.0), under 108 bytes |
@@ -74,6 +75,8 @@ public struct CatalogueConfig: Sendable, Equatable {
 public struct DaemonConfig: Sendable, Equatable {
     /// GGUF model path; nil means the default model lookup.
     public var model: String?
+    /// The chat template's name (`ChatTemplate.names`); nil means the one recognised from the model file.
+    public var chatTemplate: String?
     /// The catalogues served, in order.
     public var catalogues: [CatalogueConfig]
     /// Path of the agents' socket.
@@ -135,6 +138,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// All defaults and no catalogues (add some before `validate()`).
     public init() {
         model = nil
+        chatTemplate = nil
         catalogues = []
         agentSocket = "/run/toolrouter/agent.sock"
         handlerSocket = "/run/toolrouter/handlers.sock"

@@ -169,13 +169,14 @@ public final class PreparedCatalogue {
         }
     }
 
-    /// A request's tokens after the system turn, split into how many prefix tokens the cache serves and
-    /// the tokens left to prefill. Normally the user turn's opening comes from the cache too; when the
-    /// input's first characters merge with it into other tokens, only the system turn does.
+    /// A request's tokens after the prefix, split into how many prefix tokens the cache serves and the
+    /// tokens left to prefill. Normally the user turn's opening comes from the cache too; when the input's
+    /// first characters merge with its last ones into other tokens, the cache serves the tokens up to
+    /// where they differ (a position's KV state depends only on the tokens up to it).
     func split(requestIDs: [Int]) -> (cached: Int, rest: ArraySlice<Int>) {
         let opening = prefixIDs[systemCount...]
-        if requestIDs.starts(with: opening) { return (prefixIDs.count, requestIDs.dropFirst(opening.count)) }
-        return (systemCount, requestIDs[...])
+        let common = zip(opening, requestIDs).prefix { $0 == $1 }.count
+        return (systemCount + common, requestIDs.dropFirst(common))
     }
 }
 
@@ -200,7 +201,7 @@ public final class RequestPipeline {
     let cache: KVCache
 
     /// A pipeline over `model` with a KV cache of `contextTokens` positions.
-    public init(model: LlamaModel, tokenizer: BPETokenizer, template: ChatTemplate, maxTokens: Int = 200, contextTokens: Int = 2048) {
+    public init(model: ModelWeights, tokenizer: BPETokenizer, template: ChatTemplate, maxTokens: Int = 200, contextTokens: Int = 2048) {
         self.tokenizer = tokenizer
         self.template = template
         self.maxTokens = maxTokens
@@ -246,14 +247,15 @@ public final class RequestPipeline {
         let grammar = try ByteGrammar(SchemaCompiler.compile(ToolCall.outputSchema(for: catalogue)))
         try checkMaskBudget(grammar, catalogue: name)
         grammar.prepareMasks(for: decoder.vocabulary)
-        // The catalogue's text is encoded as plain text (a control-token string in a description stays text);
-        // the user turn's opening is the template's own text.
+        // The catalogue's text is encoded as plain text (a control-token string in a description stays text),
+        // and so is the user turn's opening (with Gemma it holds the system prompt).
         let systemIDs = PromptRenderer.encodeSplit(catalogue: catalogue, input: "x", template: template, tokenizer: tokenizer).prefix
-        let openingIDs = tokenizer.encode(PromptRenderer.userTurnOpening(catalogue: catalogue, template: template), parseSpecial: true)
+        let openingIDs = tokenizer.encode(PromptRenderer.userTurnOpening(catalogue: catalogue, template: template),
+                                          parseSpecial: false, addSpecial: false)
         let prefixIDs = systemIDs + openingIDs
         let prefixCache = KVCache(config: transformer.model.config, capacity: max(1, prefixIDs.count))
         transformer.adapter = adapter
-        if !prefixIDs.isEmpty { try transformer.evaluate(prefixIDs, cache: prefixCache) }
+        if !prefixIDs.isEmpty { _ = try transformer.evaluate(prefixIDs, cache: prefixCache, shouldStop: nil, computeLogits: false) }
         return PreparedCatalogue(name: name, catalogue: catalogue, grammar: grammar, adapter: adapter,
                                  prefixIDs: prefixIDs, systemCount: systemIDs.count, prefixCache: prefixCache)
     }

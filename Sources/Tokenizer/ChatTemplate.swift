@@ -19,10 +19,12 @@ public struct ChatMessage: Sendable, Equatable {
     public static func assistant(_ content: String) -> ChatMessage { ChatMessage(role: "assistant", content: content) }
 }
 
-/// A chat prompt format, recognised from a model's Jinja `tokenizer.chat_template`.
+/// A chat prompt format, recognised from a model's Jinja `tokenizer.chat_template` or named explicitly.
 ///
 /// The Jinja is not executed: the template's family is recognised from its text, and the family's
-/// format is rendered by Swift code. A template of no known family is an error, never a guess.
+/// format is rendered by Swift code. A template of no known family is an error, never a guess; so is
+/// a model file without a template (Gemma 3 base files have none): the caller names the family instead
+/// (`init(name:)`, `init(gguf:name:)`).
 public enum ChatTemplate: Sendable, Equatable {
     /// ChatML (SmolLM2, Qwen…): each message is `<|im_start|>{role}\n{content}<|im_end|>\n`, and the
     /// generation prompt is `<|im_start|>assistant\n`. When `defaultSystemPrompt` is set, a system
@@ -33,6 +35,28 @@ public enum ChatTemplate: Sendable, Equatable {
     /// `<|start_header_id|>assistant<|end_header_id|>\n\n`. The text holds no `<|begin_of_text|>`:
     /// Llama 3 vocabularies have `add_bos_token` set, so `encode` adds BOS (as llama.cpp does).
     case llama3
+    /// Gemma (2 and 3): each message is `<start_of_turn>{role}\n{content}<end_of_turn>\n`, the role
+    /// `assistant` written `model` and the content trimmed of surrounding whitespace; the generation
+    /// prompt is `<start_of_turn>model\n`. Gemma has no system role: as in Google's template, a
+    /// leading system message is written at the start of the first other turn, followed by a blank
+    /// line (`<start_of_turn>user\n{system}\n\n{content}<end_of_turn>\n`); a system message alone
+    /// renders as nothing. No `<bos>` in the text: Gemma vocabularies set `add_bos_token`.
+    case gemma
+
+    /// The names `init(name:)` accepts, for a model file whose template is missing or not recognised.
+    public static let names = ["chatml", "llama3", "gemma"]
+
+    /// The template family called `name` (`chatml`, `llama3` or `gemma`), chosen explicitly rather
+    /// than recognised from the model file. ChatML chosen this way has no default system prompt.
+    /// - Throws: `TokenizerError.unknownChatTemplateName` for any other name.
+    public init(name: String) throws(TokenizerError) {
+        switch name.lowercased() {
+        case "chatml": self = .chatML(defaultSystemPrompt: nil)
+        case "llama3": self = .llama3
+        case "gemma": self = .gemma
+        default: throw .unknownChatTemplateName(name)
+        }
+    }
 
     /// Recognises the family of a Jinja chat template.
     ///
@@ -40,12 +64,15 @@ public enum ChatTemplate: Sendable, Equatable {
     ///   `<|im_sep|>`). A default system prompt is taken from a string of the template that reads
     ///   `<|im_start|>system\n…<|im_end|>` with no expression inside.
     /// - Llama 3: the template writes `<|start_header_id|>`, `<|end_header_id|>` and `<|eot_id|>`.
+    /// - Gemma: the template writes `<start_of_turn>` and `<end_of_turn>`.
     /// - Throws: `TokenizerError.unknownChatTemplate` with the template's first characters otherwise.
     public init(template: String) throws(TokenizerError) {
         if template.contains("<|im_start|>") && template.contains("<|im_end|>") && !template.contains("<|im_sep|>") {
             self = .chatML(defaultSystemPrompt: ChatTemplate.chatMLDefaultSystemPrompt(in: template))
         } else if ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"].allSatisfy(template.contains) {
             self = .llama3
+        } else if template.contains("<start_of_turn>") && template.contains("<end_of_turn>") {
+            self = .gemma
         } else {
             throw .unknownChatTemplate(excerpt: ChatTemplate.excerpt(of: template))
         }
@@ -56,6 +83,7 @@ public enum ChatTemplate: Sendable, Equatable {
         switch self {
         case .chatML: return "<|im_end|>"
         case .llama3: return "<|eot_id|>"
+        case .gemma: return "<end_of_turn>"
         }
     }
 
@@ -88,6 +116,20 @@ public enum ChatTemplate: Sendable, Equatable {
                         .control("<|eot_id|>")]
             }
             if addGenerationPrompt { out += [header, .text("assistant"), headerEnd, .text("\n\n")] }
+        case .gemma:
+            let start = PromptPiece.control("<start_of_turn>"), end = PromptPiece.control("<end_of_turn>")
+            var turns = messages[...]
+            var firstPrefix = ""
+            if let first = turns.first, first.role == "system" {
+                firstPrefix = first.content + "\n\n"
+                turns = turns.dropFirst()
+            }
+            for (index, message) in turns.enumerated() {
+                let role = message.role == "assistant" ? "model" : message.role
+                out += [start, .text(role + "\n"), .text(index == 0 ? firstPrefix : ""),
+                        .text(message.content.trimmingWhitespace()), end, .text("\n")]
+            }
+            if addGenerationPrompt { out += [start, .text("model\n")] }
         }
         return out.coalesced
     }

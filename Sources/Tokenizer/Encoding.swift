@@ -6,39 +6,79 @@ extension BPETokenizer {
     ///   - parseSpecial: when true, control tokens written in the text (`<|im_start|>`, `<|im_end|>`,
     ///     `<|endoftext|>`…) become their single ids; when false they are encoded as plain text.
     ///     User-defined tokens are matched either way, as llama.cpp (and Hugging Face) do.
-    /// - Returns: the ids, with BOS in front / EOS at the end only if the model's
+    ///   - addSpecial: whether to add BOS/EOS as the model's flags ask (llama.cpp's `add_special`). Pass
+    ///     false for text that continues a sequence: a reply, a forced span, a turn marker (Gemma and
+    ///     Llama 3 set `add_bos_token`, and a BOS there would be a token the model never saw).
+    /// - Returns: the ids, with BOS in front / EOS at the end only if `addSpecial` and the model's
     ///   `add_bos_token` / `add_eos_token` flags say so (both are false for SmolLM2).
-    public func encode(_ text: String, parseSpecial: Bool) -> [Int] {
+    public func encode(_ text: String, parseSpecial: Bool, addSpecial: Bool = true) -> [Int] {
         var output: [Int] = []
         output.reserveCapacity(text.utf8.count / 3 + 2)
-        if special.addBOS, let bos = special.bos { output.append(bos) }
+        if addSpecial, special.addBOS, let bos = special.bos { output.append(bos) }
         appendEncoded(text, parseSpecial: parseSpecial, into: &output)
-        if special.addEOS, let eos = special.eos { output.append(eos) }
+        if addSpecial, special.addEOS, let eos = special.eos { output.append(eos) }
         return output
     }
 
     /// Appends the ids of `text` (no BOS/EOS) to `output`.
     func appendEncoded(_ text: String, parseSpecial: Bool, into output: inout [Int]) {
         let bytes = Array(text.utf8)
+        let fragments = specialMatcher.partition(bytes, parseSpecial: parseSpecial)
+        switch model {
+        case .byteLevel(let table, let preTokenizer):
+            appendByteLevel(fragments, of: bytes, preTokenizer: preTokenizer, table: table, into: &output)
+        case .sentencePiece(let vocabulary):
+            appendSentencePiece(fragments, of: bytes, vocabulary: vocabulary, into: &output)
+        }
+    }
+
+    /// Byte-level BPE: special tokens as they are, each text fragment split into words and merged.
+    private func appendByteLevel(
+        _ fragments: [SpecialTokenMatcher.Fragment], of bytes: [UInt8], preTokenizer: PreTokenizer, table: MergeTable,
+        into output: inout [Int]
+    ) {
         var workspace = BPEWorkspace()
-        for fragment in specialMatcher.partition(bytes, parseSpecial: parseSpecial) {
+        for fragment in fragments {
             switch fragment {
             case .token(let id):
                 output.append(id)
             case .text(let range):
-                appendOrdinaryText(bytes[range], workspace: &workspace, into: &output)
+                appendWords(bytes[range], preTokenizer: preTokenizer, table: table, workspace: &workspace, into: &output)
             }
         }
     }
 
-    /// Pre-tokenizes and merges text that holds no special token.
-    private func appendOrdinaryText(
-        _ bytes: ArraySlice<UInt8>, workspace: inout BPEWorkspace, into output: inout [Int]
+    /// SentencePiece: special tokens as they are, each text fragment merged whole. As in llama.cpp, the
+    /// space prefix (when the model asks for one) goes before text that starts the input or follows a
+    /// special token.
+    private func appendSentencePiece(
+        _ fragments: [SpecialTokenMatcher.Fragment], of bytes: [UInt8], vocabulary: SentencePieceModel,
+        into output: inout [Int]
+    ) {
+        var workspace = SentencePieceWorkspace()
+        var afterSpecial = true
+        for fragment in fragments {
+            switch fragment {
+            case .token(let id):
+                output.append(id)
+                afterSpecial = true
+            case .text(let range):
+                let prefixSpace = vocabulary.addSpacePrefix ? afterSpecial : false
+                workspace.encode(bytes[range], prefixSpace: prefixSpace, model: vocabulary, into: &output)
+                afterSpecial = false
+            }
+        }
+    }
+
+    /// Pre-tokenizes and merges text that holds no special token (byte-level BPE).
+    private func appendWords(
+        _ bytes: ArraySlice<UInt8>, preTokenizer: PreTokenizer, table: MergeTable, workspace: inout BPEWorkspace,
+        into output: inout [Int]
     ) {
         let (values, offsets) = BPETokenizer.decodeScalars(bytes)
         let words = preTokenizer.split(ScalarText(values: values))
         for word in words {
-            workspace.encode(bytes[offsets[word.lowerBound]..<offsets[word.upperBound]], table: mergeTable, into: &output)
+            workspace.encode(bytes[offsets[word.lowerBound]..<offsets[word.upperBound]], table: table, into: &output)
         }
     }
 
@@ -81,6 +121,9 @@ extension BPETokenizer {
 /// Cuts special-token strings out of text before BPE, the way llama.cpp does: tokens are taken
 /// longest first, and each one splits every text fragment left from the previous ones at each of
 /// its occurrences.
+///
+/// A vocabulary can have thousands of such tokens (Gemma 3: 6,249 control and 165 user-defined), so
+/// a token is only searched for if the pair of bytes it starts with occurs somewhere in the text.
 struct SpecialTokenMatcher: Sendable {
     /// A piece of the text: either a special token or a range of ordinary text.
     enum Fragment: Equatable {
@@ -111,7 +154,8 @@ struct SpecialTokenMatcher: Sendable {
     func partition(_ bytes: [UInt8], parseSpecial: Bool) -> [Fragment] {
         guard !bytes.isEmpty else { return [] }
         var fragments: [Fragment] = [.text(0..<bytes.count)]
-        for entry in entries where parseSpecial || entry.alwaysMatched {
+        let pairs = BytePairSet(bytes)
+        for entry in entries where (parseSpecial || entry.alwaysMatched) && pairs.mayContain(entry.bytes) {
             var next: [Fragment] = []
             next.reserveCapacity(fragments.count + 2)
             for fragment in fragments {
@@ -144,5 +188,33 @@ struct SpecialTokenMatcher: Sendable {
             index += 1
         }
         return nil
+    }
+}
+
+/// Which bytes, and which pairs of adjacent bytes, occur in a text: a quick "certainly not in the
+/// text" for a special token.
+private struct BytePairSet {
+    /// One bit per pair of bytes (65,536 bits, 8 KiB), and one per byte.
+    private var pairBits = [UInt64](repeating: 0, count: 1024)
+    private var byteBits = [UInt64](repeating: 0, count: 4)
+
+    init(_ bytes: [UInt8]) {
+        var previous: Int? = nil
+        for byte in bytes {
+            byteBits[Int(byte) >> 6] |= 1 << UInt64(byte & 63)
+            if let previous {
+                let pair = previous << 8 | Int(byte)
+                pairBits[pair >> 6] |= 1 << UInt64(pair & 63)
+            }
+            previous = Int(byte)
+        }
+    }
+
+    /// False when `needle` certainly does not occur in the text.
+    func mayContain(_ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return false }
+        guard needle.count > 1 else { return byteBits[Int(first) >> 6] & (1 << UInt64(first & 63)) != 0 }
+        let pair = Int(first) << 8 | Int(needle[1])
+        return pairBits[pair >> 6] & (1 << UInt64(pair & 63)) != 0
     }
 }

@@ -14,19 +14,25 @@ public enum PreTokenizer: Sendable, Equatable, CaseIterable {
     /// SmolLM / StarCoder: every `\p{N}` scalar is first cut out on its own, then the GPT-2 rules
     /// run inside each resulting piece (their look-ahead never sees past a piece's end).
     case smollm
+    /// Qwen2 (and Llama 3's pattern with single digits):
+    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    /// Unlike GPT-2, a letter run may take any one non-newline scalar in front (a tab, a quote), digits
+    /// stand alone, contractions ignore case, and newlines end a whitespace run.
+    case qwen2
 
     /// The `tokenizer.ggml.pre` names accepted, and the pre-tokenizer each one means.
     static let namesInGGUF: [String: PreTokenizer] = [
         "gpt-2": .gpt2,
         "smollm": .smollm, "starcoder": .smollm, "refact": .smollm,
         "command-r": .smollm, "codeshell": .smollm, "exaone": .smollm,
+        "qwen2": .qwen2,
     ]
 
     /// The accepted `tokenizer.ggml.pre` names, sorted, for error messages.
     static var supportedNames: [String] { namesInGGUF.keys.sorted() }
 
     /// The pre-tokenizer named by `tokenizer.ggml.pre` in a GGUF file.
-    /// - Throws: `TokenizerError.unsupportedPreTokenizer` for any other name (`llama-bpe`, `qwen2`, …).
+    /// - Throws: `TokenizerError.unsupportedPreTokenizer` for any other name (`llama-bpe`, `deepseek-llm`, …).
     public init(ggufName: String) throws(TokenizerError) {
         guard let known = PreTokenizer.namesInGGUF[ggufName] else {
             throw .unsupportedPreTokenizer(ggufName)
@@ -60,6 +66,13 @@ public enum PreTokenizer: Sendable, Equatable, CaseIterable {
                 pieceStart = index + 1
             }
             GPT2Scanner(text: text, end: text.count).scan(from: pieceStart, into: &words)
+        case .qwen2:
+            var pos = 0
+            while pos < text.count {
+                let end = Qwen2Scanner(text: text).wordEnd(at: pos)
+                words.append(pos..<end)
+                pos = end
+            }
         }
         return words
     }
@@ -173,6 +186,61 @@ private struct GPT2Scanner {
             default:
                 return nil
             }
+        }
+    }
+}
+
+/// The Qwen2 pattern as a scanner: the first alternative that matches at a position wins, as in the regex.
+private struct Qwen2Scanner {
+    let text: ScalarText
+
+    @inline(__always) private func classAt(_ index: Int) -> ScalarClass? { index < text.count ? text.classes[index] : nil }
+    @inline(__always) private func isNewline(_ index: Int) -> Bool {
+        index < text.count && (text.values[index] == 0x0A || text.values[index] == 0x0D)
+    }
+
+    /// The end of the word that starts at `pos` (always greater than `pos`).
+    func wordEnd(at pos: Int) -> Int {
+        let first = text.classes[pos]
+        if text.values[pos] == UInt32(UInt8(ascii: "'")), let length = contractionLength(at: pos) { return pos + length }
+        // `[^\r\n\p{L}\p{N}]?\p{L}+`
+        let lettersFrom = first == .letter ? pos : (first != .number && !isNewline(pos) && classAt(pos + 1) == .letter ? pos + 1 : nil)
+        if let start = lettersFrom {
+            var index = start
+            while classAt(index) == .letter { index += 1 }
+            return index
+        }
+        // `\p{N}`
+        if first == .number { return pos + 1 }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        let otherFrom = first == .other ? pos : (text.values[pos] == 0x20 && classAt(pos + 1) == .other ? pos + 1 : nil)
+        if let start = otherFrom {
+            var index = start
+            while classAt(index) == .other { index += 1 }
+            while isNewline(index) { index += 1 }
+            return index
+        }
+        // Whitespace: `\s*[\r\n]+` takes the run up to its last newline; then `\s+(?!\S)|\s+`.
+        var count = 0
+        var lastNewline = -1
+        while classAt(pos + count) == .whitespace {
+            if isNewline(pos + count) { lastNewline = pos + count }
+            count += 1
+        }
+        if lastNewline >= 0 { return lastNewline + 1 }
+        if count > 1 && pos + count < text.count { return pos + count - 1 }
+        return pos + max(count, 1)
+    }
+
+    /// Length of a contraction (`'s 't 'm 'd 're 've 'll`, any case) at `pos`, if there is one.
+    private func contractionLength(at pos: Int) -> Int? {
+        func lower(_ index: Int) -> UInt32? { index < text.count ? text.values[index] | 0x20 : nil }
+        switch lower(pos + 1) {
+        case 0x73, 0x74, 0x6D, 0x64: return 2   // s t m d
+        case 0x72: return lower(pos + 2) == 0x65 ? 3 : nil   // re
+        case 0x76: return lower(pos + 2) == 0x65 ? 3 : nil   // ve
+        case 0x6C: return lower(pos + 2) == 0x6C ? 3 : nil   // ll
+        default: return nil
         }
     }
 }

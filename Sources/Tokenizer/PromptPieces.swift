@@ -42,17 +42,18 @@ extension Array where Element == PromptPiece {
 extension BPETokenizer {
     /// Encodes a prompt given as pieces: control pieces with special-token parsing on (a control
     /// string becomes its id), text pieces with it off (a control-token string in the text is encoded
-    /// as ordinary text). BOS/EOS are added once, by the model's flags, as `encode(_:parseSpecial:)` does.
-    public func encode(_ pieces: [PromptPiece]) -> [Int] {
+    /// as ordinary text). BOS/EOS are added once, by the model's flags, as `encode(_:parseSpecial:addSpecial:)`
+    /// does; `addSpecial` false leaves them out (the second part of a prompt encoded in two parts).
+    public func encode(_ pieces: [PromptPiece], addSpecial: Bool = true) -> [Int] {
         var output: [Int] = []
-        if special.addBOS, let bos = special.bos { output.append(bos) }
+        if addSpecial, special.addBOS, let bos = special.bos { output.append(bos) }
         for piece in pieces.coalesced {
             switch piece {
             case .control(let token): appendEncoded(token, parseSpecial: true, into: &output)
             case .text(let text): appendEncoded(text, parseSpecial: false, into: &output)
             }
         }
-        if special.addEOS, let eos = special.eos { output.append(eos) }
+        if addSpecial, special.addEOS, let eos = special.eos { output.append(eos) }
         return output
     }
 }

@@ -1,6 +1,7 @@
 /// The kind of a vocabulary entry, as stored in `tokenizer.ggml.token_type` (llama.cpp's numbering).
 public enum TokenType: Int, Sendable, CaseIterable {
-    /// Ordinary text; its vocabulary string is in the GPT-2 byte-level alphabet.
+    /// Ordinary text; its vocabulary string is in the GPT-2 byte-level alphabet (`gpt2` models) or
+    /// has "▁" for spaces (SentencePiece, `llama` models).
     case normal = 1
     /// The unknown token.
     case unknown = 2

@@ -16,13 +16,17 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case tokenIDOutOfRange(id: Int, vocabularySize: Int)
     /// The Jinja chat template is not one of the families this package can render.
     case unknownChatTemplate(excerpt: String)
+    /// The model file has no chat template (`tokenizer.chat_template`) and none was named.
+    case missingChatTemplate
+    /// A chat template was named explicitly, but the name is none of `ChatTemplate.names`.
+    case unknownChatTemplateName(String)
 
     public var description: String {
         switch self {
         case .missingMetadata(let key):
             return "tokenizer metadata key '\(key)' is missing or has the wrong type"
         case .unsupportedModel(let name):
-            return "unsupported tokenizer model '\(name)' (only byte-level BPE, 'gpt2', is implemented)"
+            return "unsupported tokenizer model '\(name)' (implemented: 'gpt2' byte-level BPE, 'llama' SentencePiece)"
         case .unsupportedPreTokenizer(let name):
             return "unsupported pre-tokenizer '\(name)' (implemented: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
         case .invalidVocabulary(let reason):
@@ -34,7 +38,12 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         case .tokenIDOutOfRange(let id, let size):
             return "token id \(id) is outside the vocabulary of \(size) tokens"
         case .unknownChatTemplate(let excerpt):
-            return "unrecognised chat template (not ChatML or Llama 3): \"\(excerpt)\""
+            return "unrecognised chat template (not ChatML, Llama 3 or Gemma): \"\(excerpt)\"; "
+                + ChatTemplate.explicitNameAdvice
+        case .missingChatTemplate:
+            return "the model file has no chat template (tokenizer.chat_template); " + ChatTemplate.explicitNameAdvice
+        case .unknownChatTemplateName(let name):
+            return "unknown chat template name '\(name)' (known: \(ChatTemplate.names.joined(separator: ", ")))"
         }
     }
 }

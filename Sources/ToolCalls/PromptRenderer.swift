@@ -44,49 +44,58 @@ public enum PromptRenderer {
         tokenizer.encode(pieces(catalogue: catalogue, input: input, template: template))
     }
 
-    /// The prompt's ids split at the end of the system turn, as `renderSplit` splits the text: the
-    /// catalogue prefix's ids and the request part's ids (each encoded on its own, as the daemon does).
+    /// The prompt's ids in two parts, as `renderSplit` splits the text: the catalogue prefix's ids (with BOS
+    /// when the model adds one) and the rest's ids. The cut is right after a control token, where the
+    /// tokenizer starts a new fragment anyway, so `prefix + request` equals `encode(...)`'s ids exactly.
     public static func encodeSplit(catalogue: ToolCatalogue, input: String, template: ChatTemplate = .chatML(defaultSystemPrompt: nil),
                                    tokenizer: BPETokenizer) -> (prefix: [Int], request: [Int]) {
         let (prefix, request) = splitPieces(catalogue: catalogue, input: input, template: template)
-        return (tokenizer.encode(prefix), tokenizer.encode(request))
+        return (tokenizer.encode(prefix), tokenizer.encode(request, addSpecial: false))
     }
 
     /// Only the request part's ids of `encodeSplit` (what the daemon encodes per request: the prefix's ids
     /// are computed once, when the catalogue is loaded).
     public static func encodeRequest(catalogue: ToolCatalogue, input: String, template: ChatTemplate = .chatML(defaultSystemPrompt: nil),
                                      tokenizer: BPETokenizer) -> [Int] {
-        tokenizer.encode(splitPieces(catalogue: catalogue, input: input, template: template).request)
+        tokenizer.encode(splitPieces(catalogue: catalogue, input: input, template: template).request, addSpecial: false)
     }
 
-    /// The prompt's pieces split at the end of the system turn (all of them in `request` when the template
-    /// does not start with the system turn alone).
-    private static func splitPieces(catalogue: ToolCatalogue, input: String, template: ChatTemplate) -> (prefix: [PromptPiece], request: [PromptPiece]) {
-        let whole = pieces(catalogue: catalogue, input: input, template: template)
-        let prefix = template.pieces([.system(systemPrompt(for: catalogue))], addGenerationPrompt: false)
-        guard whole.starts(with: prefix) else { return ([], whole) }
-        return (prefix, Array(whole.dropFirst(prefix.count)))
-    }
-
-    /// The prompt split at the end of the system turn: the catalogue prefix (identical for every request,
-    /// so its KV state can be computed once) and the request's own part.
+    /// The prompt split for caching: a prefix the same for every request (its KV state is computed once)
+    /// and the request's part.
+    ///
+    /// The cut is after the last control token before the input: with ChatML, the `<|im_start|>` that opens
+    /// the user turn (the system turn is in the prefix); with Gemma, which writes the system text inside
+    /// the first user turn, that turn's `<start_of_turn>` (the system text goes with the request part,
+    /// since its last tokens may merge with the input's; `userTurnOpening` recovers the cache for it).
+    /// Everything is `request` when no control token comes before the input.
     public static func renderSplit(catalogue: ToolCatalogue, input: String,
                                    template: ChatTemplate = .chatML(defaultSystemPrompt: nil)) -> (prefix: String, request: String) {
-        let whole = render(catalogue: catalogue, input: input, template: template)
-        let prefix = template.render([.system(systemPrompt(for: catalogue))], addGenerationPrompt: false)
-        guard whole.hasPrefix(prefix) else { return ("", whole) }
-        return (prefix, String(whole.dropFirst(prefix.count)))
+        let (prefix, request) = splitPieces(catalogue: catalogue, input: input, template: template)
+        return (prefix.renderedText, request.renderedText)
     }
 
-    /// The text every request part starts with: the opening of the user turn (`<|im_start|>user\n` for
-    /// ChatML), found by rendering a placeholder input. Its tokens can join the cached prefix when the
-    /// request's tokens start with them (the caller checks; a leading space or newline in the input may
-    /// merge across the boundary).
+    /// The text every request part starts with, before the input: `user\n` for ChatML; for Gemma `user\n`,
+    /// the system prompt and a blank line. Plain text (encode it with special-token parsing off). Its tokens
+    /// can join the cached prefix when a request's tokens start with them (the caller checks: the input's
+    /// first characters may merge with its last ones).
     public static func userTurnOpening(catalogue: ToolCatalogue, template: ChatTemplate = .chatML(defaultSystemPrompt: nil)) -> String {
-        let placeholder = "\u{1}"
-        let request = renderSplit(catalogue: catalogue, input: placeholder, template: template).request
-        guard let end = request.range(of: placeholder) else { return "" }
+        let request = renderSplit(catalogue: catalogue, input: inputMarker, template: template).request
+        guard let end = request.range(of: inputMarker) else { return "" }
         return String(request[..<end.lowerBound])
+    }
+
+    /// A stand-in input, to find where the input goes in a rendering.
+    private static let inputMarker = "\u{1}"
+
+    private static func splitPieces(catalogue: ToolCatalogue, input: String, template: ChatTemplate) -> (prefix: [PromptPiece], request: [PromptPiece]) {
+        let whole = pieces(catalogue: catalogue, input: input, template: template)
+        let probe = pieces(catalogue: catalogue, input: inputMarker, template: template)
+        guard let inputPiece = probe.firstIndex(where: { if case .text(let text) = $0 { text.contains(inputMarker) } else { false } }),
+              let lastControl = probe[..<inputPiece].lastIndex(where: { if case .control = $0 { true } else { false } })
+        else { return ([], whole) }
+        let prefix = Array(probe[...lastControl])
+        guard whole.starts(with: prefix) else { return ([], whole) }
+        return (prefix, Array(whole.dropFirst(prefix.count)))
     }
 
     /// `order_id, reason, amount?` — properties in schema order, optional ones marked.

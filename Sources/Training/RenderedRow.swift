@@ -102,7 +102,7 @@ public struct RowRenderer: Sendable {
 
     /// A renderer; fails when the template's end-of-turn marker is not a single token.
     public init(catalogue: ToolCatalogue, tokenizer: BPETokenizer, template: ChatTemplate) throws(TrainingRowError) {
-        let endIDs = tokenizer.encode(template.endOfTurn, parseSpecial: true)
+        let endIDs = tokenizer.encode(template.endOfTurn, parseSpecial: true, addSpecial: false)
         guard endIDs.count == 1, let endID = endIDs.first else { throw TrainingRowError("\(template.endOfTurn) is not one token") }
         self.catalogue = catalogue
         self.tokenizer = tokenizer
@@ -113,7 +113,7 @@ public struct RowRenderer: Sendable {
     /// The example rendered, its tokens weighted by `DecisionWeights` with `decisionWeight` (1: a plain mean).
     public func render(_ example: TrainingExample, decisionWeight: Double = 1) throws(TrainingRowError) -> RenderedRow {
         let completion = example.call.canonicalJSON
-        let completionIDs = tokenizer.encode(completion, parseSpecial: false)
+        let completionIDs = tokenizer.encode(completion, parseSpecial: false, addSpecial: false)
         let weights: [Double]
         do {
             weights = try DecisionWeights.weights(completion: completion, ids: completionIDs, tool: example.call.toolName,

@@ -18,7 +18,7 @@ struct AdapterOptions: ParsableArguments {
 
 extension AdapterOptions {
     /// The adapter of `--adapter`, loaded for `model`; nil without the option.
-    func load(for model: LlamaModel) throws -> LoRAAdapter? {
+    func load(for model: ModelWeights) throws -> LoRAAdapter? {
         guard let path = adapter else { return nil }
         do { return try LoRAAdapter.load(path: path, config: model.config) } catch { throw CLIError("\(error)") }
     }
@@ -38,7 +38,7 @@ extension Engine {
             transformer.adapter = adapter
             return self
         }
-        let merged: LlamaModel
+        let merged: ModelWeights
         do { merged = try model.merging(adapter) } catch { throw CLIError("merging \(adapter.source): \(error)") }
         return Engine(model: merged, tokenizer: tokenizer, transformer: Transformer(model: merged), chatTemplate: chatTemplate)
     }

@@ -19,6 +19,9 @@ struct EvalCommand: ParsableCommand {
         """)
 
     @Option(help: "Path to a .gguf file (default: the model installed by scripts/setup).") var model: String?
+    @Option(name: .customLong("chat-template"), help: ArgumentHelp(
+        "Chat template: chatml, llama3 or gemma (default: the one recognised from the model file; needed when it has none, as Gemma 3 base files).",
+        valueName: "name")) var chatTemplate: String?
     @Option(help: "The tool catalogue (FILE.tools.json).") var catalogue: String
     @Option(help: "Gold rows: one {\"prompt\", \"target\"} JSON object a line.") var gold: String
     @Option(help: "A LoRA adapter (PEFT directory or GGUF file) to route with.") var adapter: String?
@@ -46,7 +49,7 @@ struct EvalCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("warning: \(warning.message): \(adapter): \(warning.detail)\n".utf8))
             }
         }
-        let engine = try Engine.load(ModelLocator.resolve(model))
+        let engine = try Engine.load(ModelLocator.resolve(model), chatTemplate: chatTemplate)
         var lora: LoRAAdapter?
         if let adapter {
             do { lora = try LoRAAdapter.load(path: adapter, config: engine.model.config) } catch { throw CLIError("\(error)") }

@@ -36,6 +36,11 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Constrain the output to this GBNF grammar (FILE.gbnf).")
     var grammar: String?
 
+    @Option(name: .customLong("chat-template"), help: ArgumentHelp(
+        "Chat template for --input: chatml, llama3 or gemma (default: the one recognised from the model file).",
+        discussion: "Needed when the file has no template (Gemma 3 base) or one of no known family.", valueName: "name"))
+    var chatTemplate: String?
+
     @OptionGroup var adapterOptions: AdapterOptions
 
     func validate() throws {
@@ -57,7 +62,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let source = try GrammarSource.from(catalogue: catalogue, schema: schema, grammar: grammar)
         let compiled = try source?.byteGrammar()
-        let engine = try Engine.load(ModelLocator.resolve(model)).applying(adapterOptions)
+        let engine = try Engine.load(ModelLocator.resolve(model), chatTemplate: chatTemplate).applying(adapterOptions)
         let promptIDs = try promptIDs(tokenizer: engine.tokenizer, template: engine.chatTemplate)
         guard !promptIDs.isEmpty else { throw CLIError("the prompt is empty") }
         if let compiled { return try runConstrained(engine, promptIDs: promptIDs, grammar: compiled) }
@@ -104,19 +109,21 @@ extension GenerateCommand {
 
 /// A loaded model with its tokenizer and forward pass, sharing one memory map.
 struct Engine {
-    let model: LlamaModel
+    let model: ModelWeights
     let tokenizer: BPETokenizer
     let transformer: Transformer
     let chatTemplate: ChatTemplate
 
-    static func load(_ path: String) throws -> Engine {
+    /// - Parameter chatTemplate: a template name (`chatml`, `llama3`, `gemma`) to use instead of the one
+    ///   recognised from the file; needed for files with no template, or one of no known family.
+    static func load(_ path: String, chatTemplate name: String? = nil) throws -> Engine {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch { throw CLIError("\(path): \(error)") }
-        let model: LlamaModel, tokenizer: BPETokenizer
-        do { model = try LlamaModel(file: file) } catch { throw CLIError("\(path): \(error)") }
+        let model: ModelWeights, tokenizer: BPETokenizer
+        do { model = try ModelWeights(file: file) } catch { throw CLIError("\(path): \(error)") }
         do { tokenizer = try BPETokenizer(gguf: file) } catch { throw CLIError("\(path): \(error)") }
         let template: ChatTemplate
-        do { template = try ChatTemplate(gguf: file) } catch { throw CLIError("\(path): \(error)") }
+        do { template = try ChatTemplate(gguf: file, name: name) } catch { throw CLIError("\(path): \(error)") }
         return Engine(model: model, tokenizer: tokenizer, transformer: Transformer(model: model), chatTemplate: template)
     }
 }

@@ -26,6 +26,11 @@ struct RenderPromptCommand: ParsableCommand {
     @Option(help: "Path to a .gguf file (default: the model installed by scripts/setup); its tokenizer and chat template are used.")
     var model: String?
 
+    @Option(name: .customLong("chat-template"), help: ArgumentHelp(
+        "Chat template: chatml, llama3 or gemma (default: the one recognised from the model file).",
+        discussion: "Needed when the file has no template (Gemma 3 base) or one of no known family.", valueName: "name"))
+    var chatTemplate: String?
+
     @Option(help: "The tool catalogue (FILE.tools.json).")
     var catalogue: String
 
@@ -55,7 +60,7 @@ struct RenderPromptCommand: ParsableCommand {
         do {
             file = try GGUFFile(path: path)
             tokenizer = try BPETokenizer(gguf: file)
-            template = try ChatTemplate(gguf: file)
+            template = try ChatTemplate(gguf: file, name: chatTemplate)
         } catch { throw CLIError("\(path): \(error)") }
         if let input {
             let text = PromptRenderer.render(catalogue: tools, input: input, template: template)

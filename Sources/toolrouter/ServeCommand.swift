@@ -34,6 +34,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("handler-allowed-gid"), help: "Peer gid allowed on the handler socket (repeatable).") var handlerAllowedGIDs: [UInt32] = []
     @Option(name: .customLong("tool-owner"), help: "TOOL=UID[,UID...]: only these uids may register TOOL (\"catalogue/tool\" or \"tool\"; repeatable).")
     var toolOwners: [String] = []
+    @Option(name: .customLong("chat-template"), help: "Prompt format: chatml, llama3 or gemma (default: the one recognised from the model file).")
+    var chatTemplate: String?
     @Option(name: .customLong("queue-depth"), help: "Requests waiting before 'overloaded'.") var queueDepth: Int?
     @Option(name: .customLong("default-deadline-ms"), help: "Deadline of requests that name none.") var defaultDeadlineMs: Int?
     @Option(name: .customLong("handler-timeout-ms"), help: "Time a handler has to answer.") var handlerTimeoutMs: Int?
@@ -166,6 +168,7 @@ struct ServeCommand: ParsableCommand {
                                         contextTokens: contextTokens, maxConnections: maxConnections, logLevel: logLevel,
                                         idleTimeoutMs: idleTimeoutMs)
         overrides.maskCacheBudgetMB = maskCacheBudgetMB
+        overrides.chatTemplate = chatTemplate
         overrides.stopTimeoutMs = stopTimeoutMs
         overrides.handlerSocketMode = handlerSocketMode
         overrides.httpSocket = httpSocket

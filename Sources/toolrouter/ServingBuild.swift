@@ -33,13 +33,17 @@ struct FileIdentity: Equatable {
 struct LoadedModel {
     let path: String
     let identity: FileIdentity?
+    let chatTemplateName: String?
     let engine: Engine
 
-    /// The model at `path`: `previous` when it is the same unchanged file, else loaded now.
-    static func load(_ path: String, reusing previous: LoadedModel?) throws -> LoadedModel {
+    /// The model at `path`: `previous` when it is the same unchanged file with the same template, else loaded now.
+    static func load(_ path: String, chatTemplate: String?, reusing previous: LoadedModel?) throws -> LoadedModel {
         let identity = FileIdentity(path: path)
-        if let previous, previous.path == path, let identity, previous.identity == identity { return previous }
-        return LoadedModel(path: path, identity: identity, engine: try Engine.load(path))
+        if let previous, previous.path == path, let identity, previous.identity == identity, previous.chatTemplateName == chatTemplate {
+            return previous
+        }
+        return LoadedModel(path: path, identity: identity, chatTemplateName: chatTemplate,
+                           engine: try Engine.load(path, chatTemplate: chatTemplate))
     }
 }
 
@@ -53,7 +57,7 @@ struct ServingBuild {
     /// pipeline: grammar compiled, masks warmed, prefix state computed. Nothing running is touched, so
     /// a failure leaves the daemon as it was.
     static func make(_ settings: DaemonConfig, reusing previous: LoadedModel?, logger: Logger) throws -> ServingBuild {
-        let model = try LoadedModel.load(ModelLocator.resolve(settings.model), reusing: previous)
+        let model = try LoadedModel.load(ModelLocator.resolve(settings.model), chatTemplate: settings.chatTemplate, reusing: previous)
         let engine = model.engine
         let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
                                        maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)

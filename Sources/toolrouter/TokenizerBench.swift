@@ -47,7 +47,7 @@ struct TokenizerBench: ParsableCommand {
             ids = tokenizer.encode(text, parseSpecial: false)
             bestEncode = min(bestEncode, MonotonicClock.now() - t0)
             let t1 = MonotonicClock.now()
-            var decoder = StreamingDecoder(tokenizer: tokenizer)
+            var decoder = StreamingDecoder(tokenizer: tokenizer, renderControlTokens: false)  // no BOS text (Gemma adds BOS)
             var decoded = ""
             for id in ids { decoded += try decoder.feed(id) }
             decoded += decoder.finish()

@@ -14,7 +14,7 @@ import ToolCalls
 /// The daemon's agent side with the support catalogue, on a temporary socket.
 private func startAgent(queueDepth: Int) async throws -> (AgentServer, RouteWorker) {
     let file = try GGUFFile(path: TestPaths.requireModel())
-    let model = try LlamaModel(file: file)
+    let model = try ModelWeights(file: file)
     let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
     let catalogue = try ToolCatalogue(contentsOf: TestPaths.packageRoot.appendingPathComponent("examples/catalogues/support.tools.json").path)
     try pipeline.load(name: "support", catalogue: catalogue)

@@ -48,7 +48,7 @@ extension SocketSuites {
         @Test("a connection's lines are queued in line order although later lines are ready sooner")
         func queuedInLineOrder() async throws {
             let file = try GGUFFile(path: TestPaths.requireModel())
-            let pipeline = RequestPipeline(model: try LlamaModel(file: file), tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
+            let pipeline = RequestPipeline(model: try ModelWeights(file: file), tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
             let catalogue = try ToolCatalogue(contentsOf: TestPaths.packageRoot.appendingPathComponent("examples/catalogues/support.tools.json").path)
             try pipeline.load(name: "support", catalogue: catalogue)
             let worker = RouteWorker(pipeline: pipeline, queueDepth: 64)

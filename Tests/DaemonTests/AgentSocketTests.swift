@@ -19,7 +19,7 @@ private final class RunningAgent: @unchecked Sendable {
 
     static func start(maxLineBytes: Int = 4096, queueDepth: Int = 64) async throws -> RunningAgent {
         let file = try GGUFFile(path: TestPaths.requireModel())
-        let model = try LlamaModel(file: file)
+        let model = try ModelWeights(file: file)
         let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
         var loaded: [(name: String, catalogue: ToolCatalogue)] = []
         for name in ["support", "devops"] {

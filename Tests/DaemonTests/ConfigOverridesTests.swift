@@ -28,6 +28,27 @@ private func message(_ body: () throws(ConfigError) -> Void) -> String? {
         #expect(config.handlerSocket == "/run/toolrouter/handlers.sock")
     }
 
+    @Test("chat_template: null by default, read from the file, set and cleared by the flag, unknown names refused, written back")
+    func chatTemplate() throws {
+        var config = DaemonConfig()
+        #expect(config.chatTemplate == nil)
+        config = try DaemonConfig(json: JSONParser.parse(#"{"chat_template": "Gemma"}"#))
+        #expect(config.chatTemplate == "gemma")
+        #expect(try DaemonConfig(json: config.json) == config)
+        let unknown = try JSONParser.parse(#"{"chat_template": "alpaca"}"#)
+        #expect(message { () throws(ConfigError) in _ = try DaemonConfig(json: unknown) }
+                == #"/chat_template: unknown chat template "alpaca" (known: chatml, llama3, gemma)"#)
+        var overrides = ConfigOverrides()
+        overrides.chatTemplate = "chatml"
+        try config.apply(overrides)
+        #expect(config.chatTemplate == "chatml")
+        overrides.chatTemplate = ""
+        try config.apply(overrides)
+        #expect(config.chatTemplate == nil)
+        overrides.chatTemplate = "vicuna"
+        #expect(message { () throws(ConfigError) in try config.apply(overrides) } == #"--chat-template: expected one of chatml, llama3, gemma, got "vicuna""#)
+    }
+
     @Test func everyScalarOverrides() throws {
         var config = DaemonConfig()
         try config.apply(ConfigOverrides(

@@ -95,7 +95,7 @@ private func scratchDirectory() throws -> URL {
 
     static let errorCases: [(String, String)] = [
         (#"[]"#, "config: expected an object, got an array"),
-        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, catalogues, agent_socket, handler_socket, http_socket, http_listen, http_token_file, mcp_servers, socket_mode, allowed_uids, allowed_gids, handler_socket_mode, handler_allowed_uids, handler_allowed_gids, tool_owners, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, stop_timeout_ms, idle_timeout_ms, log_level, mask_cache_budget_mb, allow_catalogue_mismatch)"),
+        (#"{"queue_dept": 3}"#, "/queue_dept: unknown key (expected one of: model, chat_template, catalogues, agent_socket, handler_socket, http_socket, http_listen, http_token_file, mcp_servers, socket_mode, allowed_uids, allowed_gids, handler_socket_mode, handler_allowed_uids, handler_allowed_gids, tool_owners, queue_depth, default_deadline_ms, handler_timeout_ms, max_tokens, max_message_bytes, context_tokens, max_connections, stop_timeout_ms, idle_timeout_ms, log_level, mask_cache_budget_mb, allow_catalogue_mismatch)"),
         (#"{"model": 3}"#, "/model: expected a path string or null, got the number 3"),
         (#"{"idle_timeout_ms": 50}"#, "/idle_timeout_ms: must be between 100 and 3600000, got 50"),
         (#"{"model": ""}"#, "/model: must not be empty (use null for none)"),

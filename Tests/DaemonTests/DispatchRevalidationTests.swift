@@ -26,7 +26,7 @@ struct DispatchRevalidationTests {
             """))
     }
 
-    static func pipeline(_ catalogue: ToolCatalogue, model: LlamaModel, file: GGUFFile) throws -> RequestPipeline {
+    static func pipeline(_ catalogue: ToolCatalogue, model: ModelWeights, file: GGUFFile) throws -> RequestPipeline {
         let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
         try pipeline.load(name: "levels", catalogue: catalogue)
         return pipeline
@@ -35,14 +35,14 @@ struct DispatchRevalidationTests {
     /// both tests decode under it.
     final class Levels {
         let file: GGUFFile
-        let model: LlamaModel
+        let model: ModelWeights
         let old: ToolCatalogue
         let worker: RouteWorker
         let params = RouteParams(catalogue: "levels", input: "Set the level to 5.", toolChoice: .tool("set_level"))
 
         init() throws {
             file = try GGUFFile(path: TestPaths.requireModel())
-            model = try LlamaModel(file: file)
+            model = try ModelWeights(file: file)
             old = try DispatchRevalidationTests.catalogue(level: #"{"type": "integer"}"#)
             worker = RouteWorker(pipeline: try DispatchRevalidationTests.pipeline(old, model: model, file: file), queueDepth: 4)
         }

@@ -47,6 +47,21 @@ public enum TestPaths {
         public var description: String { "no toolrouter executable near \(near): build the package (swift build) first" }
     }
 
+    /// `$TOOLROUTER_GEMMA_MODEL`, else `<package root>/models/gemma-3-270m-q4_k_m.gguf` (installed by
+    /// `scripts/setup --model gemma3-270m`, which `scripts/test` runs).
+    public static let gemmaModel: String = {
+        if let env = ProcessInfo.processInfo.environment["TOOLROUTER_GEMMA_MODEL"], !env.isEmpty { return env }
+        return packageRoot.appendingPathComponent("models/gemma-3-270m-q4_k_m.gguf").path
+    }()
+
+    /// The Gemma 3 270M path, or an error telling how to install it (tests fail, never skip, without it).
+    public static func requireGemmaModel() throws -> String {
+        guard FileManager.default.fileExists(atPath: gemmaModel) else {
+            throw MissingModel(path: gemmaModel, setup: "scripts/setup --model gemma3-270m")
+        }
+        return gemmaModel
+    }
+
     /// The model path, or an error telling how to install it (tests fail, never skip, without it).
     public static func requireModel() throws -> String {
         guard FileManager.default.fileExists(atPath: model) else { throw MissingModel(path: model) }
@@ -56,6 +71,7 @@ public enum TestPaths {
     /// The default model is not installed.
     public struct MissingModel: Error, CustomStringConvertible {
         public let path: String
-        public var description: String { "default model not found at \(path): run scripts/setup first" }
+        public var setup = "scripts/setup"
+        public var description: String { "model not found at \(path): run \(setup) first" }
     }
 }

@@ -114,24 +114,24 @@ import Testing
             change(&values)
             return DictionaryMetadata(values: values)
         }
-        #expect(throws: TokenizerError.unsupportedModel("llama")) {
-            try BPETokenizer(metadata: loading { $0[TokenizerKey.model] = "llama" })
+        #expect(throws: TokenizerError.unsupportedModel("bert")) {
+            try BPETokenizer(metadata: loading { $0[TokenizerKey.model] = "bert" })
         }
-        #expect(throws: TokenizerError.unsupportedPreTokenizer("qwen2")) {
-            try BPETokenizer(metadata: loading { $0[TokenizerKey.preTokenizer] = "qwen2" })
+        #expect(throws: TokenizerError.unsupportedPreTokenizer("deepseek-llm")) {
+            try BPETokenizer(metadata: loading { $0[TokenizerKey.preTokenizer] = "deepseek-llm" })
         }
         for key in [TokenizerKey.model, TokenizerKey.preTokenizer, TokenizerKey.tokens, TokenizerKey.merges] {
             #expect(throws: TokenizerError.missingMetadata(key: key)) {
                 try BPETokenizer(metadata: loading { $0[key] = nil })
             }
         }
-        #expect(throws: TokenizerError.missingMetadata(key: TokenizerKey.chatTemplate)) {
+        #expect(throws: TokenizerError.missingChatTemplate) {
             try ChatTemplate(metadata: loading { $0[TokenizerKey.chatTemplate] = nil })
         }
     }
 
     @Test func errorsDescribeThemselves() {
-        #expect(TokenizerError.unsupportedPreTokenizer("qwen2").description.contains("qwen2"))
+        #expect(TokenizerError.unsupportedPreTokenizer("deepseek-llm").description.contains("qwen2"))
         #expect(TokenizerError.tokenIDOutOfRange(id: 9, vocabularySize: 3).description.contains("9"))
         #expect(TokenizerError.missingMetadata(key: "k").description.contains("'k'"))
     }

@@ -40,8 +40,8 @@ import Testing
         #expect(throws: TokenizerError.unsupportedPreTokenizer("llama-bpe")) {
             try BPETokenizer(gguf: file { $0[TokenizerKey.preTokenizer] = .string("llama-bpe") })
         }
-        #expect(throws: TokenizerError.unsupportedModel("llama")) {
-            try BPETokenizer(gguf: file { $0[TokenizerKey.model] = .string("llama") })
+        #expect(throws: TokenizerError.unsupportedModel("bert")) {
+            try BPETokenizer(gguf: file { $0[TokenizerKey.model] = .string("bert") })
         }
         #expect(throws: TokenizerError.missingMetadata(key: TokenizerKey.merges)) {
             try BPETokenizer(gguf: file { $0[TokenizerKey.merges] = nil })
@@ -53,7 +53,7 @@ import Testing
         #expect(throws: TokenizerError.specialTokenOutOfRange(name: "eos", id: 99, vocabularySize: 4)) {
             try BPETokenizer(gguf: file { $0[TokenizerKey.eos] = .uint32(99) })
         }
-        #expect(throws: TokenizerError.missingMetadata(key: TokenizerKey.chatTemplate)) {
+        #expect(throws: TokenizerError.missingChatTemplate) {
             try ChatTemplate(gguf: file { $0[TokenizerKey.chatTemplate] = nil })
         }
     }

@@ -92,7 +92,8 @@ import Testing
         #expect(try PreTokenizer(ggufName: "smollm") == .smollm)
         #expect(try PreTokenizer(ggufName: "starcoder") == .smollm)
         #expect(try PreTokenizer(ggufName: "gpt-2") == .gpt2)
-        for name in ["llama-bpe", "qwen2", "default", ""] {
+        #expect(try PreTokenizer(ggufName: "qwen2") == .qwen2)
+        for name in ["llama-bpe", "deepseek-llm", "default", ""] {
             #expect(throws: TokenizerError.unsupportedPreTokenizer(name)) { try PreTokenizer(ggufName: name) }
         }
     }

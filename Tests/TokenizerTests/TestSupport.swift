@@ -48,6 +48,38 @@ enum TestModel {
     }
 }
 
+/// The Gemma 3 270M model file (a SentencePiece vocabulary), fetched by `scripts/setup --model gemma3-270m`,
+/// and its tokenizer, loaded once.
+enum GemmaModel {
+    static let fileName = "gemma-3-270m-q4_k_m.gguf"
+
+    /// `TOOLROUTER_GEMMA_MODEL` if set, else `<package root>/models/<fileName>`.
+    static var path: String {
+        if let path = ProcessInfo.processInfo.environment["TOOLROUTER_GEMMA_MODEL"], !path.isEmpty { return path }
+        return URL(fileURLWithPath: TestModel.path).deletingLastPathComponent().appendingPathComponent(fileName).path
+    }
+
+    /// Raised when the model file is absent: a failure, never a skip.
+    struct MissingModel: Error, CustomStringConvertible {
+        let path: String
+        var description: String {
+            "model file not found at \(path): run scripts/setup --model gemma3-270m from the package root "
+                + "(or set TOOLROUTER_GEMMA_MODEL)"
+        }
+    }
+
+    private static let loaded: Result<BPETokenizer, any Error> = Result { try BPETokenizer(gguf: open()) }
+
+    /// The model's tokenizer.
+    static func tokenizer() throws -> BPETokenizer { try loaded.get() }
+
+    /// Opens the model file (memory-mapped); throws `MissingModel` if it is absent.
+    static func open() throws -> GGUFFile {
+        guard FileManager.default.fileExists(atPath: path) else { throw MissingModel(path: path) }
+        return try GGUFFile(path: path)
+    }
+}
+
 /// Tokenizer metadata from a dictionary, to build vocabularies by hand and reach error paths.
 struct DictionaryMetadata: TokenizerMetadata {
     var values: [String: any Sendable]
@@ -57,11 +89,14 @@ struct DictionaryMetadata: TokenizerMetadata {
     func bool(_ key: String) -> Bool? { values[key] as? Bool }
     func stringArray(_ key: String) -> [String]? { values[key] as? [String] }
     func intArray(_ key: String) -> [Int]? { values[key] as? [Int] }
+    func floats(_ key: String) -> [Float]? { values[key] as? [Float] }
+    func contains(_ key: String) -> Bool { values[key] != nil }
 }
 
 /// The JSON-lines fixtures in Tests/TokenizerTests/Fixtures.
 enum Fixtures {
-    /// One line of tokenizer-smollm2.jsonl: llama.cpp's ids for `text`, with no BOS added.
+    /// One line of tokenizer-smollm2.jsonl (or tokenizer-gemma3.jsonl): llama.cpp's ids for `text`,
+    /// with no BOS added.
     struct TokenizerCase: Decodable, Sendable {
         let text: String
         let ids: [Int]
@@ -91,6 +126,8 @@ enum Fixtures {
     }
 
     static func tokenizerCases() throws -> [TokenizerCase] { try jsonLines("tokenizer-smollm2") }
+    /// tokenizer-gemma3.jsonl: llama.cpp's ids for the Gemma 3 vocabulary, no BOS added.
+    static func gemmaTokenizerCases() throws -> [TokenizerCase] { try jsonLines("tokenizer-gemma3") }
     static func fuzzCases() throws -> [TokenizerCase] { try jsonLines("tokenizer-smollm2-fuzz") }
     static func chatCases() throws -> [ChatCase] { try jsonLines("chat-prompts-smollm2") }
 
