@@ -6,6 +6,9 @@
 //   2. Greedy fast path: candidates are tried in descending logit order and the first the grammar
 //      accepts is taken — the same answer a full mask would give, usually after one check.
 //   3. Fallback: after `fastPathLimit` rejections, the full token mask picks the best allowed token.
+// Restricted head: the output head is most of a step's memory traffic with a large vocabulary (Gemma 3's
+// is 262,144 rows × 640). When the grammar allows few tokens (structure, enum values, digits, spans of the
+// request), the mask is taken first and only those tokens' logits are computed; the choice is the same.
 // Budget steering: a token is taken only if the fewest bytes that complete the output afterwards fit
 // in the tokens left (a byte costs at most one token), so decoding always ends in a complete output
 // within `maxTokens` — it steers to the shortest completion when the budget gets tight.
@@ -59,6 +62,8 @@ public struct ConstrainedResult: Sendable {
     public var firstCandidateHits = 0
     /// Sampling steps that needed the full mask.
     public var fullMaskSteps = 0
+    /// Sampling steps whose logits were computed for the allowed tokens only.
+    public var restrictedHeadSteps = 0
     /// Seconds in the forward pass over the prompt.
     public var prefillSeconds: Double = 0
     /// Seconds in forward passes after the prompt.
@@ -82,6 +87,9 @@ public final class ConstrainedDecoder {
     public var fastPathLimit = 32
     /// Shortest forced run worth a jump-forward batch.
     public var jumpForwardMinimumBytes = 2
+    /// Steps whose grammar allows at most this many tokens compute only those tokens' logits (0: always
+    /// the whole head). Default: half the vocabulary, past which the mask costs more than it saves.
+    public var restrictedHeadLimit: Int
     /// Checked before every step; returning true ends decoding with `.stopped` (deadlines, cancellation).
     public var shouldStop: (() -> Bool)? = nil
     private var mask = TokenMask(count: 0)
@@ -92,6 +100,7 @@ public final class ConstrainedDecoder {
         self.transformer = transformer
         self.tokenizer = tokenizer
         self.vocabulary = Self.vocabulary(of: tokenizer)
+        self.restrictedHeadLimit = transformer.model.config.vocabularySize / 2
     }
 
     /// The tokenizer's vocabulary as the matcher sees it: control tokens have no bytes.
@@ -127,9 +136,12 @@ public final class ConstrainedDecoder {
         result.forcedTokens += leading.count
         t0 = MonotonicClock.now()
         let finished: Bool
-        do { finished = try transformer.evaluate(prompt + leading, cache: cache, shouldStop: shouldStop) } catch { throw .inference(error) }
+        do { finished = try transformer.evaluate(prompt + leading, cache: cache, shouldStop: shouldStop, computeLogits: false) } catch {
+            throw .inference(error)
+        }
         guard finished else { throw .stopped }
         result.prefillSeconds = MonotonicClock.now() - t0
+        var afterPrompt = true
 
         while true {
             if matcher.isAccepting && matcher.state.isComplete { break }
@@ -146,15 +158,20 @@ public final class ConstrainedDecoder {
                 result.ids += forcedIDs
                 result.forcedTokens += forcedIDs.count
                 t0 = MonotonicClock.now()
-                do { try transformer.evaluate(forcedIDs, cache: cache) } catch { throw .inference(error) }
+                do { _ = try transformer.evaluate(forcedIDs, cache: cache, shouldStop: nil, computeLogits: false) } catch { throw .inference(error) }
                 result.decodeSeconds += MonotonicClock.now() - t0
+                afterPrompt = false
                 continue
             }
             // 2-3. Choose a token.
             t0 = MonotonicClock.now()
-            let choice = choose(matcher, logits: transformer.logits, count: vocabularySize,
-                                remaining: maxTokens - result.ids.count, result: &result)
-            result.maskSeconds += MonotonicClock.now() - t0
+            var headSeconds = 0.0
+            let choice = choose(matcher, count: vocabularySize, remaining: maxTokens - result.ids.count, result: &result,
+                                headSeconds: &headSeconds)
+            result.maskSeconds += MonotonicClock.now() - t0 - headSeconds
+            // The head's time is the forward pass's: the prompt's when no token was decoded yet.
+            if afterPrompt { result.prefillSeconds += headSeconds } else { result.decodeSeconds += headSeconds }
+            afterPrompt = false
             guard let id = choice else { throw .noAllowedToken(after: String(decoding: bytes, as: UTF8.self)) }
             if vocabulary.endOfGeneration.contains(id) { break }
             matcher.accept(vocabulary.tokens[id])
@@ -163,7 +180,7 @@ public final class ConstrainedDecoder {
             result.sampledTokens += 1
             if matcher.isAccepting && matcher.state.isComplete { break }
             t0 = MonotonicClock.now()
-            do { try transformer.evaluate([id], cache: cache) } catch { throw .inference(error) }
+            do { _ = try transformer.evaluate([id], cache: cache, shouldStop: nil, computeLogits: false) } catch { throw .inference(error) }
             result.decodeSeconds += MonotonicClock.now() - t0
         }
         result.text = String(decoding: bytes, as: UTF8.self)
@@ -178,9 +195,29 @@ public final class ConstrainedDecoder {
         return cost <= remaining - 1
     }
 
-    /// The highest-logit token the grammar allows that keeps the output completable within the budget.
-    private func choose(_ matcher: GrammarMatcher, logits: UnsafeMutablePointer<Float>, count: Int, remaining: Int,
-                        result: inout ConstrainedResult) -> Int? {
+    /// The highest-logit token the grammar allows that keeps the output completable within the budget
+    /// (ties: the lower id), computing the logits it needs: the allowed tokens' rows when they are few,
+    /// else the whole head. Head rows are computed alike either way, so the choice does not depend on it.
+    /// `headSeconds` gets the time spent computing logits.
+    private func choose(_ matcher: GrammarMatcher, count: Int, remaining: Int, result: inout ConstrainedResult,
+                        headSeconds: inout Double) -> Int? {
+        var maskReady = false
+        if restrictedHeadLimit > 0 {
+            matcher.allowedTokens(vocabulary, into: &mask)
+            maskReady = true
+            if mask.allowedCount <= restrictedHeadLimit {
+                result.restrictedHeadSteps += 1
+                let allowed = mask.allowedIDs
+                let t0 = MonotonicClock.now()
+                transformer.computeLogits(only: allowed)
+                headSeconds = MonotonicClock.now() - t0
+                return bestFitting(allowed, values: transformer.logits, matcher, remaining: remaining)
+            }
+        }
+        let t0 = MonotonicClock.now()
+        transformer.computeLogits(only: nil)
+        headSeconds = MonotonicClock.now() - t0
+        let logits = transformer.logits
         // Most steps are settled by the top candidate: check it on the logits themselves, and copy them
         // (into a buffer reused across steps) only when candidates must be struck out.
         let top = Sampler.argmax(logits, count: count)
@@ -198,10 +235,25 @@ public final class ConstrainedDecoder {
             candidates[id] = -.infinity
         }
         result.fullMaskSteps += 1
-        matcher.allowedTokens(vocabulary, into: &mask)
-        var allowed = (0..<count).filter { mask[$0] && candidates[$0] > -.infinity }
-        allowed.sort { candidates[$0] > candidates[$1] }
-        return allowed.first { fits($0, matcher, remaining: remaining) }
+        if !maskReady { matcher.allowedTokens(vocabulary, into: &mask) }
+        let allowed = mask.allowedIDs.filter { candidates[$0] > -.infinity }
+        return candidates.withUnsafeBufferPointer { bestFitting(allowed, values: $0.baseAddress!, matcher, remaining: remaining) }
+    }
+
+    /// The id of `ids` with the highest value that fits (ties: the lower id, as `Sampler.argmax`). The
+    /// best few are found by scanning; the rest are sorted only when those all fail.
+    private func bestFitting(_ ids: [Int], values: UnsafePointer<Float>, _ matcher: GrammarMatcher, remaining: Int) -> Int? {
+        func before(_ a: Int, _ b: Int) -> Bool { values[a] > values[b] || (values[a] == values[b] && a < b) }
+        var ids = ids
+        for _ in 0..<4 {
+            guard var best = ids.indices.first else { return nil }
+            for k in ids.indices.dropFirst() where before(ids[k], ids[best]) { best = k }
+            if fits(ids[best], matcher, remaining: remaining) { return ids[best] }
+            ids.swapAt(best, ids.count - 1)
+            ids.removeLast()
+        }
+        ids.sort(by: before)
+        return ids.first { fits($0, matcher, remaining: remaining) }
     }
 
     /// Tokens for the bytes the grammar forces next, already accepted into `matcher`. The last token
@@ -210,7 +262,7 @@ public final class ConstrainedDecoder {
     private func jumpForward(_ matcher: GrammarMatcher, budget: Int) -> [Int] {
         let forced = matcher.forcedBytes()
         guard forced.count >= jumpForwardMinimumBytes, let text = String(validating: forced, as: UTF8.self) else { return [] }
-        var ids = tokenizer.encode(text, parseSpecial: false)
+        var ids = tokenizer.encode(text, parseSpecial: false, addSpecial: false)
         let completes: Bool = {
             guard matcher.canAccept(forced) else { return false }
             matcher.accept(forced)

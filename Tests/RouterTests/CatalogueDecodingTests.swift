@@ -19,7 +19,7 @@ struct CatalogueDecodingTests {
     @Test("every demo request yields a call that parses and validates", arguments: ["support", "devops"])
     func demoRequests(name: String) throws {
         let file = try GGUFFile(path: TestPaths.requireModel())
-        let model = try LlamaModel(file: file)
+        let model = try ModelWeights(file: file)
         let tokenizer = try BPETokenizer(gguf: file)
         let template = try ChatTemplate(gguf: file)
         let catalogue = try ToolCatalogue(contentsOf: Self.fixtures.appendingPathComponent("\(name).tools.json").path)

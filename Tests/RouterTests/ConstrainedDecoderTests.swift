@@ -11,9 +11,9 @@ import Tokenizer
 @testable import Router
 
 private enum Model {
-    static let loaded: Result<(LlamaModel, BPETokenizer), Error> = Result {
+    static let loaded: Result<(ModelWeights, BPETokenizer), Error> = Result {
         let file = try GGUFFile(path: TestPaths.requireModel())
-        return (try LlamaModel(file: file), try BPETokenizer(gguf: file))
+        return (try ModelWeights(file: file), try BPETokenizer(gguf: file))
     }
 }
 

@@ -22,7 +22,7 @@ struct GroundedRoutingTests {
     /// The daemon's pipeline over the shipped support catalogue and adapter.
     static func pipeline() throws -> RequestPipeline {
         let file = try GGUFFile(path: TestPaths.requireModel())
-        let model = try LlamaModel(file: file)
+        let model = try ModelWeights(file: file)
         let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
         let adapter = try LoRAAdapter.load(path: TestPaths.packageRoot.appendingPathComponent("adapters/support").path, config: model.config)
         try pipeline.load(name: "support", catalogue: try catalogue("support"), adapter: adapter)

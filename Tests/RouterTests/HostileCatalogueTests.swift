@@ -21,7 +21,7 @@ struct HostileCatalogueTests {
     /// A pipeline on the real model with no catalogue loaded (budget: the default).
     static func emptyPipeline() throws -> RequestPipeline {
         let file = try GGUFFile(path: TestPaths.requireModel())
-        return RequestPipeline(model: try LlamaModel(file: file), tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
+        return RequestPipeline(model: try ModelWeights(file: file), tokenizer: try BPETokenizer(gguf: file), template: try ChatTemplate(gguf: file))
     }
 
     /// Loads `path` the way ServingBuild does; the error text, or nil when it loaded.
