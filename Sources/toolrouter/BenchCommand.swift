@@ -19,6 +19,9 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Path to a .gguf file (default: the model installed by scripts/setup).")
     var model: String?
 
+    @Option(name: .customLong("chat-template"), help: "Chat template: chatml, llama3 or gemma (needed for a model file without one).")
+    var chatTemplate: String?
+
     @Option(name: .customLong("prompt-tokens"), help: "Prompt length for the prefill figure.")
     var promptTokens: Int = 600
 
@@ -36,7 +39,7 @@ struct EngineBench: ParsableCommand {
     func run() throws {
         let path = try ModelLocator.resolve(model)
         let loadStart = MonotonicClock.now()
-        let base = try Engine.load(path)
+        let base = try Engine.load(path, chatTemplate: chatTemplate)
         let loadSeconds = MonotonicClock.now() - loadStart
         let adapterStart = MonotonicClock.now()
         let adapter = try adapterOptions.load(for: base.model)

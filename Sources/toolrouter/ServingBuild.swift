@@ -62,6 +62,8 @@ struct ServingBuild {
         let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
                                        maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
         pipeline.maskCacheBudgetBytes = settings.maskCacheBudgetMB << 20
+        // Grammars first, on every core at once: with a large vocabulary, warming their masks is most of start-up.
+        pipeline.precompile(settings.catalogues.compactMap { try? ToolCatalogue(contentsOf: $0.file) })
         var loaded: [(name: String, catalogue: ToolCatalogue)] = []
         var adapters: [String: LoRAAdapter] = [:]   // by path: catalogues sharing an adapter share its weights
         for entry in settings.catalogues {

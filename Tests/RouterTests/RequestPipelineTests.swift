@@ -196,6 +196,24 @@ struct RequestPipelineTests {
         #expect(prepared.prefixIDs[..<prepared.systemCount].filter(pipeline.tokenizer.isControl).count == 3)
     }
 
+    @Test("precompiled grammars: load takes them and routes as before; a catalogue over the mask budget is still refused by its load")
+    func precompiledGrammars() throws {
+        let (plain, model) = try Self.pipeline()
+        let file = try GGUFFile(path: TestPaths.requireModel())
+        let pipeline = RequestPipeline(model: model, tokenizer: plain.tokenizer, template: plain.template, maxTokens: 200)
+        let catalogues = try ["support", "devops"].map { try ToolCatalogue(contentsOf: Self.fixtures.appendingPathComponent("\($0).tools.json").path) }
+        pipeline.precompile(catalogues)
+        for (name, catalogue) in zip(["support", "devops"], catalogues) { try pipeline.load(name: name, catalogue: catalogue) }
+        for (name, input) in [("support", "Where is my order ORD-55821?"), ("devops", "Restart the billing service.")] {
+            #expect(try pipeline.route(catalogue: name, input: input).raw == plain.route(catalogue: name, input: input).raw)
+        }
+        // Over budget: skipped by precompile, refused by load with the budget error.
+        let tight = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: plain.template)
+        tight.maskCacheBudgetBytes = 1
+        tight.precompile(catalogues)
+        #expect(throws: CatalogueLoadError.self) { try tight.load(name: "support", catalogue: catalogues[0]) }
+    }
+
     @Test("errors: unknown or unnamed catalogue, empty input, input too long")
     func errors() throws {
         let (pipeline, _) = try Self.pipeline(contextTokens: 300)
