@@ -33,7 +33,9 @@ let package = Package(
         // Byte-level BPE tokenizer and chat templates, read from GGUF metadata.
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         // Quantised kernels, Llama forward pass, KV cache, greedy decoding, LoRA adapters.
-        .target(name: "Inference", dependencies: ["GGUF", "JSON", "COpenBLAS"], swiftSettings: simdSettings),
+        // A software prefetch hint for the decode kernels (Swift has none).
+        .target(name: "CPrefetch"),
+        .target(name: "Inference", dependencies: ["GGUF", "JSON", "COpenBLAS", "CPrefetch"], swiftSettings: simdSettings),
         // JSON values that keep member order; parser and canonical writer.
         .target(name: "JSON"),
         // Grammar IR shared by constrained decoding; GBNF parser and printer.

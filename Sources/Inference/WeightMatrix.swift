@@ -1,5 +1,6 @@
 // A weight matrix as the GGUF stores it, read in place from the memory map.
 
+import CPrefetch
 import GGUF
 
 /// Errors from loading a model or running it.
@@ -142,6 +143,23 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// How far ahead of the row being multiplied the decode kernels prefetch: 4 KiB. The hardware
+    /// prefetchers stop at 4 KiB page boundaries, and a matrix-vector product does too little work per byte
+    /// to hide the misses; prefetching rows ahead took the Q8_0 kernel from 6.5 to 12.7 GB/s on one core.
+    static let prefetchBytes = 4096
+
+    /// Prefetches every cache line of row `r` (nothing past the last row).
+    @inline(__always)
+    func prefetch(row r: Int) {
+        guard r < rows else { return }
+        let start = row(r)
+        var offset = 0
+        while offset < rowBytes {
+            toolrouter_prefetch(start + offset)
+            offset += 64
+        }
+    }
+
     /// y[r] = row(r) · x for r in `range`. `x` is `cols` floats; `blockSums` its 32-wide block sums
     /// (the K-quant kernels read 8 of them per 256-weight super-block). `scratch` holds `cols` floats
     /// for types without a direct kernel.
@@ -149,25 +167,27 @@ public struct WeightMatrix: @unchecked Sendable {
     func multiply(rows range: Range<Int>, x: UnsafePointer<Float>, blockSums: UnsafePointer<Float>,
                   into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let blocks = cols / 32, superBlocks = cols / 256
+        // Rows ahead to prefetch; none for a single row (the restricted output head asks for scattered rows).
+        let ahead = range.count > 1 ? max(1, Self.prefetchBytes / rowBytes) : rows
         switch type {
         case .q4_1:
-            for r in range { y[r] = QuantDot.q4_1(row(r), x, blockSums: blockSums, blocks: blocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q4_1(row(r), x, blockSums: blockSums, blocks: blocks) }
         case .q8_0:
-            for r in range { y[r] = QuantDot.q8_0(row(r), x, blocks: blocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q8_0(row(r), x, blocks: blocks) }
         case .q4_0:
-            for r in range { y[r] = QuantDot.q4_0(row(r), x, blockSums: blockSums, blocks: blocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q4_0(row(r), x, blockSums: blockSums, blocks: blocks) }
         case .q5_0:
-            for r in range { y[r] = QuantDot.q5_0(row(r), x, blockSums: blockSums, blocks: blocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q5_0(row(r), x, blockSums: blockSums, blocks: blocks) }
         case .q5_1:
-            for r in range { y[r] = QuantDot.q5_1(row(r), x, blockSums: blockSums, blocks: blocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q5_1(row(r), x, blockSums: blockSums, blocks: blocks) }
         case .q4_K:
-            for r in range { y[r] = QuantDot.q4_K(row(r), x, blockSums: blockSums, blocks: superBlocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q4_K(row(r), x, blockSums: blockSums, blocks: superBlocks) }
         case .q5_K:
-            for r in range { y[r] = QuantDot.q5_K(row(r), x, blockSums: blockSums, blocks: superBlocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q5_K(row(r), x, blockSums: blockSums, blocks: superBlocks) }
         case .q6_K:
-            for r in range { y[r] = QuantDot.q6_K(row(r), x, blocks: superBlocks) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.q6_K(row(r), x, blocks: superBlocks) }
         case .f32:
-            for r in range { y[r] = QuantDot.f32(row(r).assumingMemoryBound(to: Float.self), x, count: cols) }
+            for r in range { prefetch(row: r + ahead); y[r] = QuantDot.f32(row(r).assumingMemoryBound(to: Float.self), x, count: cols) }
         default:
             for r in range {
                 dequantize(rows: r..<(r + 1), into: scratch)
