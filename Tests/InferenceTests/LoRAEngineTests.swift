@@ -11,7 +11,7 @@ import TestSupport
 
 /// The adapter the tiny-model tests use: every projection, r = 4 and alpha = 8 by default, with a
 /// rank pattern (k_proj → 2, layer 1's down_proj → 6) and an alpha pattern (v_proj → 3).
-private enum TinyAdapter {
+enum TinyAdapter {
     static let config = """
     {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
      "rank_pattern": {"k_proj": 2, "layers\\\\.1\\\\.mlp\\\\.down_proj": 6}, "alpha_pattern": {"v_proj": 3},
