@@ -29,6 +29,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The adapter directory to write.") var out: String
     @Option(help: "The base model, a .gguf file (default: the model installed by scripts/setup).") var model: String?
     @Option(help: "A gold set to evaluate the adapter on as well ({\"prompt\", \"target\"} JSONL).") var gold: String?
+    @Option(name: .customLong("chat-template"), help: "Chat template: chatml, llama3 or gemma (default: the one recognised from the model file; serve and eval the adapter with the same).")
+    var chatTemplate: String?
     @Option(help: "Seed of data generation, the hold-out split and training.") var seed = 0
     @Option(help: "Training rows to synthesise from the examples.") var rows = 2000
     @Option(help: "Passes over the training rows.") var epochs = 2.0
@@ -71,7 +73,7 @@ struct TrainCommand: ParsableCommand {
 
         // Everything that can fail fast (model, trainer scripts, venv) before the long part.
         let modelPath = try ModelLocator.resolve(model)
-        let engine = try Engine.load(modelPath)
+        let engine = try Engine.load(modelPath, chatTemplate: chatTemplate)
         let trainerDir: String, python: String
         do {
             trainerDir = try TrainerLocator.resolve()
