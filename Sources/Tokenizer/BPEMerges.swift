@@ -165,7 +165,7 @@ struct BPEWorkspace {
     }
 
     /// A possible merge of `symbols[left]` and `symbols[right]`, valid while both keep their pieces.
-    private struct Candidate {
+    private struct Candidate: MergeQueueElement {
         /// `(rank << 32) | left`: lowest rank first, then leftmost, as llama.cpp orders its queue.
         let order: UInt64
         let right: Int32
@@ -175,7 +175,7 @@ struct BPEWorkspace {
     }
 
     private var symbols: [Symbol] = []
-    private var heap: [Candidate] = []
+    private var queue = MergeQueue<Candidate>()
 
     /// Merges one word (its raw bytes) and appends its token ids to `output`.
     mutating func encode(_ word: ArraySlice<UInt8>, table: MergeTable, into output: inout [Int]) {
@@ -184,7 +184,7 @@ struct BPEWorkspace {
             return
         }
         symbols.removeAll(keepingCapacity: true)
-        heap.removeAll(keepingCapacity: true)
+        queue.removeAll()
         let last = word.count - 1
         for (index, byte) in word.enumerated() {
             symbols.append(Symbol(
@@ -193,7 +193,7 @@ struct BPEWorkspace {
         for index in 0..<last {
             consider(Int32(index), Int32(index + 1), table: table)
         }
-        while let candidate = popMin() {
+        while let candidate = queue.popMin() {
             let left = Int(candidate.order & 0xFFFF_FFFF)
             let right = Int(candidate.right)
             guard symbols[left].piece == candidate.leftPiece, symbols[right].piece == candidate.rightPiece,
@@ -231,39 +231,8 @@ struct BPEWorkspace {
         let leftPiece = symbols[Int(left)].piece
         let rightPiece = symbols[Int(right)].piece
         guard let rule = table.merge(leftPiece, rightPiece) else { return }
-        push(Candidate(
+        queue.push(Candidate(
             order: UInt64(rule.rank) << 32 | UInt64(UInt32(left)), right: right,
             leftPiece: leftPiece, rightPiece: rightPiece, merged: rule.piece))
-    }
-
-    // MARK: Binary min-heap on `order`
-
-    private mutating func push(_ candidate: Candidate) {
-        heap.append(candidate)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].order < heap[parent].order else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func popMin() -> Candidate? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return top }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { break }
-            var smallest = left
-            if left + 1 < heap.count && heap[left + 1].order < heap[left].order { smallest = left + 1 }
-            guard heap[smallest].order < heap[parent].order else { break }
-            heap.swapAt(smallest, parent)
-            parent = smallest
-        }
-        return top
     }
 }

@@ -81,7 +81,7 @@ struct SentencePieceWorkspace {
 
     /// A possible merge of `symbols[left]` with the symbol after it, valid while both keep their
     /// lengths (a symbol only grows or empties, so equal lengths mean the pair is unchanged).
-    private struct Bigram {
+    private struct Bigram: MergeQueueElement {
         /// `(priority key << 32) | left`: highest score first, then leftmost, as llama.cpp's queue orders.
         let order: UInt64
         let right: Int32
@@ -92,7 +92,7 @@ struct SentencePieceWorkspace {
     /// The fragment after space escaping.
     private var text: [UInt8] = []
     private var symbols: [Symbol] = []
-    private var heap: [Bigram] = []
+    private var queue = MergeQueue<Bigram>()
 
     /// The "▁" that stands for a space.
     private static let escapedSpace: [UInt8] = [0xE2, 0x96, 0x81]
@@ -110,13 +110,13 @@ struct SentencePieceWorkspace {
         }
         guard !text.isEmpty else { return }
         splitIntoCharacters()
-        let text = self.text  // a second reference, not a copy: read while `symbols` and `heap` change
+        let text = self.text  // a second reference, not a copy: read while `symbols` and `queue` change
         text.withUnsafeBufferPointer { bytes in
-            heap.removeAll(keepingCapacity: true)
+            queue.removeAll()
             for left in 0..<(symbols.count - 1) {
                 consider(Int32(left), Int32(left + 1), bytes: bytes, model: model)
             }
-            while let bigram = popMin() {
+            while let bigram = queue.popMin() {
                 let left = Int(bigram.order & 0xFFFF_FFFF), right = Int(bigram.right)
                 let leftLength = symbols[left].length, rightLength = symbols[right].length
                 guard leftLength > 0, rightLength > 0, leftLength + rightLength == bigram.length else { continue }
@@ -191,39 +191,8 @@ struct SentencePieceWorkspace {
         guard let token = model.index.id(of: UnsafeBufferPointer(rebasing: bytes[start..<(start + length)])) else {
             return
         }
-        push(Bigram(
+        queue.push(Bigram(
             order: UInt64(model.priorityKeys[Int(token)]) << 32 | UInt64(UInt32(left)), right: right,
             length: Int32(length), token: token))
-    }
-
-    // MARK: Binary min-heap on `order`
-
-    private mutating func push(_ bigram: Bigram) {
-        heap.append(bigram)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].order < heap[parent].order else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func popMin() -> Bigram? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return top }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { break }
-            var smallest = left
-            if left + 1 < heap.count && heap[left + 1].order < heap[left].order { smallest = left + 1 }
-            guard heap[smallest].order < heap[parent].order else { break }
-            heap.swapAt(smallest, parent)
-            parent = smallest
-        }
-        return top
     }
 }
