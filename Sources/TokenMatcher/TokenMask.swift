@@ -37,59 +37,83 @@ public struct TokenVocabulary: Sendable {
         self.endOfGeneration = endOfGeneration
         self.id = Self.nextID.add(1, ordering: .relaxed).newValue
         self.maxTokenLength = tokens.map(\.count).max() ?? 0
-        // Built as first-child / next-sibling lists (a 256-way table at the root, where the fan-out is
-        // widest), then laid out with each node's children contiguous and in byte order. Per-node
-        // dictionaries took 380 ms for Gemma's 262,144 tokens; this takes a small fraction of that.
-        var firstChild: [Int32] = [-1], nextSibling: [Int32] = [-1], byteOf: [UInt8] = [0], endingCount: [Int32] = [0]
-        var rootChild = [Int32](repeating: -1, count: 256)
+        // Built a level at a time, with no per-node lookups: the tokens still longer than the depth are kept
+        // ordered by the node they have reached, and a stable sort by (node, next byte) — two counting sorts —
+        // puts each node's children side by side and in byte order, so they are numbered as they come (breadth
+        // first). That is O(bytes) with sequential access; searching sibling lists for Gemma's 262,144 tokens
+        // took ~200 ms, mostly under the nodes for a space and other wide fan-outs.
         var endingNode = [Int32](repeating: -1, count: tokens.count)
-        for (id, bytes) in tokens.enumerated() where !bytes.isEmpty {
-            var node: Int32 = 0
-            for (depth, b) in bytes.enumerated() {
-                var child = depth == 0 ? rootChild[Int(b)] : firstChild[Int(node)]
-                if depth > 0 { while child >= 0 && byteOf[Int(child)] != b { child = nextSibling[Int(child)] } }
-                if child < 0 {
-                    child = Int32(byteOf.count)
-                    byteOf.append(b); firstChild.append(-1); endingCount.append(0)
-                    if depth == 0 {
-                        nextSibling.append(-1)
-                        rootChild[Int(b)] = child
-                    } else {
-                        nextSibling.append(firstChild[Int(node)])
-                        firstChild[Int(node)] = child
-                    }
+        // The bytes laid end to end first: reading tokens[id][depth] in the loops below costs a retain each.
+        var offset = [Int32](repeating: 0, count: tokens.count + 1)
+        for (id, bytes) in tokens.enumerated() { offset[id + 1] = offset[id] + Int32(bytes.count) }
+        var flat = [UInt8](); flat.reserveCapacity(Int(offset[tokens.count]))
+        for bytes in tokens { flat.append(contentsOf: bytes) }
+        var active = tokens.indices.filter { !tokens[$0].isEmpty }.map(Int32.init)   // ids, ordered by `at`
+        var at = [Int32](repeating: 0, count: active.count)                           // the node each has reached
+        var byByte = [Int32](repeating: 0, count: active.count), byByteAt = at
+        var bytesOut: [UInt8] = [], nodes: [Int32] = [], parents: [Int32] = []
+        var nodeCount: Int32 = 1, levelStart: Int32 = 0
+        var depth: Int32 = 0
+        var byte = [UInt8](repeating: 0, count: active.count), sortedByte = byte
+        while !active.isEmpty {
+            // Stable counting sort by the byte at `depth`, then by node (nodes of this level are levelStart..<nodeCount).
+            var counts = [Int](repeating: 0, count: 257)
+            for k in active.indices {
+                byte[k] = flat[Int(offset[Int(active[k])] + depth)]
+                counts[Int(byte[k]) + 1] += 1
+            }
+            for b in 0..<256 { counts[b + 1] += counts[b] }
+            for k in active.indices {
+                let slot = counts[Int(byte[k])]
+                byByte[slot] = active[k]; byByteAt[slot] = at[k]; sortedByte[slot] = byte[k]
+                counts[Int(byte[k])] = slot + 1
+            }
+            let levelNodes = Int(nodeCount - levelStart)
+            var nodeCounts = [Int](repeating: 0, count: levelNodes + 1)
+            for k in active.indices { nodeCounts[Int(byByteAt[k] - levelStart) + 1] += 1 }
+            for i in 0..<levelNodes { nodeCounts[i + 1] += nodeCounts[i] }
+            for k in active.indices {
+                let slot = nodeCounts[Int(byByteAt[k] - levelStart)]
+                active[slot] = byByte[k]; at[slot] = byByteAt[k]; byte[slot] = sortedByte[k]
+                nodeCounts[Int(byByteAt[k] - levelStart)] = slot + 1
+            }
+            // One child per run of equal (node, byte); tokens that end there are recorded, the rest go on.
+            let nextLevel = nodeCount
+            var kept = 0
+            var previous: (node: Int32, byte: UInt8) = (-1, 0)
+            for k in active.indices {
+                let id = active[k], b = byte[k]
+                if at[k] != previous.node || b != previous.byte {
+                    previous = (at[k], b)
+                    bytesOut.append(b); nodes.append(nodeCount); parents.append(at[k])
+                    nodeCount += 1
                 }
-                node = child
+                if offset[Int(id) + 1] - offset[Int(id)] == depth + 1 {
+                    endingNode[Int(id)] = nodeCount - 1
+                } else {
+                    active[kept] = id; at[kept] = nodeCount - 1
+                    kept += 1
+                }
             }
-            endingNode[id] = node
-            endingCount[Int(node)] += 1
+            active.removeLast(active.count - kept); at.removeLast(at.count - kept)
+            levelStart = nextLevel
+            depth += 1
         }
-        let nodeCount = byteOf.count
-        var childrenOf: [Int32] = []
-        var start: [Int32] = [0]
-        start.reserveCapacity(nodeCount + 1)
-        var nodes: [Int32] = []
-        var bytesOut: [UInt8] = []
-        for n in 0..<nodeCount {
-            childrenOf.removeAll(keepingCapacity: true)
-            if n == 0 {
-                for b in 0..<256 where rootChild[b] >= 0 { childrenOf.append(rootChild[b]) }
-            } else {
-                var child = firstChild[n]
-                while child >= 0 { childrenOf.append(child); child = nextSibling[Int(child)] }
-                childrenOf.sort { byteOf[Int($0)] < byteOf[Int($1)] }
-            }
-            for child in childrenOf { bytesOut.append(byteOf[Int(child)]); nodes.append(child) }
-            start.append(Int32(bytesOut.count))
-        }
+        let nodeTotal = Int(nodeCount)
+        // Children were appended parent by parent in id order, so each node's are one contiguous run.
+        var start = [Int32](repeating: 0, count: nodeTotal + 1)
+        for parent in parents { start[Int(parent) + 1] += 1 }
+        for n in 0..<nodeTotal { start[n + 1] += start[n] }
         childStart = start
         childByte = bytesOut
         childNode = nodes
+        var endingCount = [Int32](repeating: 0, count: nodeTotal)
+        for node in endingNode where node >= 0 { endingCount[Int(node)] += 1 }
         // Ids ending at each node, in id order.
-        var ending = [Int32](repeating: 0, count: nodeCount + 1)
-        for n in 0..<nodeCount { ending[n + 1] = ending[n] + endingCount[n] }
+        var ending = [Int32](repeating: 0, count: nodeTotal + 1)
+        for n in 0..<nodeTotal { ending[n + 1] = ending[n] + endingCount[n] }
         var fill = Array(ending.dropLast())
-        var ids = [Int32](repeating: 0, count: Int(ending[nodeCount]))
+        var ids = [Int32](repeating: 0, count: Int(ending[nodeTotal]))
         for (id, node) in endingNode.enumerated() where node >= 0 {
             ids[Int(fill[Int(node)])] = Int32(id)
             fill[Int(node)] += 1

@@ -117,6 +117,7 @@ struct ServeCommand: ParsableCommand {
                                           "agent_socket": "\(agentListen)", "handler_socket": "\(handlerListen)",
                                           "http": "\(httpServers.map(\.path).joined(separator: ","))"])
         lifecycle.ready()
+        build.warmMasksInBackground(logger: logger)
         let received = lifecycle.waitForStop(signals)
         lifecycle.stop(agent: server, handlers: handlerServer, http: httpServers, signal: received)
     }

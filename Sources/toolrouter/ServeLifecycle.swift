@@ -155,6 +155,7 @@ final class ServeLifecycle {
                 }
             }
             service.reload(pipeline: build.pipeline, catalogues: catalogues)
+            build.warmMasksInBackground(logger: logger)
             model = build.model
             var effective = settings
             effective.model = requested.model

@@ -54,16 +54,17 @@ struct ServingBuild {
     let catalogues: [(name: String, catalogue: ToolCatalogue)]
 
     /// Loads (or reuses) the model, then each catalogue of `settings` with its adapter into a new
-    /// pipeline: grammar compiled, masks warmed, prefix state computed. Nothing running is touched, so
-    /// a failure leaves the daemon as it was.
+    /// pipeline: grammar compiled, prefix state computed. Nothing running is touched, so a failure leaves
+    /// the daemon as it was. The token masks are left to `warmMasksInBackground()`, once serving: they
+    /// are a cache, and warming them was most of start-up with a large vocabulary.
     static func make(_ settings: DaemonConfig, reusing previous: LoadedModel?, logger: Logger) throws -> ServingBuild {
         let model = try LoadedModel.load(ModelLocator.resolve(settings.model), chatTemplate: settings.chatTemplate, reusing: previous)
         let engine = model.engine
         let pipeline = RequestPipeline(model: engine.model, tokenizer: engine.tokenizer, template: engine.chatTemplate,
                                        maxTokens: settings.maxTokens, contextTokens: settings.contextTokens)
         pipeline.maskCacheBudgetBytes = settings.maskCacheBudgetMB << 20
-        // Grammars first, on every core at once: with a large vocabulary, warming their masks is most of start-up.
-        pipeline.precompile(settings.catalogues.compactMap { try? ToolCatalogue(contentsOf: $0.file) })
+        pipeline.warmsMasksOnLoad = false
+        defer { pipeline.warmsMasksOnLoad = true }   // catalogues added later (MCP servers) are warmed as they load
         var loaded: [(name: String, catalogue: ToolCatalogue)] = []
         var adapters: [String: LoRAAdapter] = [:]   // by path: catalogues sharing an adapter share its weights
         for entry in settings.catalogues {
@@ -94,5 +95,21 @@ struct ServingBuild {
                                                        "adapter": "\(adapter?.summary ?? "none")"])
         }
         return ServingBuild(model: model, pipeline: pipeline, catalogues: loaded)
+    }
+
+    /// Warms the configured catalogues' token masks on a thread of lower priority (nice 10), so requests
+    /// that arrive meanwhile keep the cores first; a request needing an entry not yet warm computes it
+    /// itself. Logs when done, with the time taken.
+    func warmMasksInBackground(logger: Logger) {
+        let warmUp = pipeline.maskWarmUp()
+        let thread = Thread {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)   // the nice value is per thread on Linux: this one
+            let start = MonotonicClock.now()
+            let entries = warmUp.run()
+            logger.info("token masks warmed", metadata: ["catalogues": "\(warmUp.grammars.map(\.name).joined(separator: ","))",
+                                                         "entries": "\(entries)", "warm_ms": "\(Int((MonotonicClock.now() - start) * 1000))"])
+        }
+        thread.name = "mask-warm-up"
+        thread.start()
     }
 }

@@ -1,6 +1,7 @@
 // The request pipeline on the real model: prefix caching changes nothing but the time it takes.
 
 import Foundation
+import Synchronization
 import GGUF
 import JSON
 @testable import Inference
@@ -212,6 +213,33 @@ struct RequestPipelineTests {
         tight.maskCacheBudgetBytes = 1
         tight.precompile(catalogues)
         #expect(throws: CatalogueLoadError.self) { try tight.load(name: "support", catalogue: catalogues[0]) }
+    }
+
+    @Test("masks left cold at load: routes are unchanged, and warming them on another thread while routing finishes them all")
+    func deferredMaskWarmUp() throws {
+        let (plain, model) = try Self.pipeline()
+        let file = try GGUFFile(path: TestPaths.requireModel())
+        let pipeline = RequestPipeline(model: model, tokenizer: try BPETokenizer(gguf: file), template: plain.template, maxTokens: 200)
+        pipeline.warmsMasksOnLoad = false
+        for name in ["support", "devops"] {
+            try pipeline.load(name: name, catalogue: try ToolCatalogue(contentsOf: Self.fixtures.appendingPathComponent("\(name).tools.json").path))
+        }
+        let warmUp = pipeline.maskWarmUp()
+        #expect(warmUp.grammars.map(\.name) == ["support", "devops"])
+        let entries = Mutex(0)
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            entries.withLock { $0 = warmUp.run() }
+            finished.signal()
+        }
+        thread.start()
+        for (name, input) in [("support", "Where is my order ORD-55821?"), ("devops", "Restart the billing service."),
+                              ("support", "I want my money back for ORD-1234, it arrived broken")] {
+            #expect(try pipeline.route(catalogue: name, input: input).raw == plain.route(catalogue: name, input: input).raw)
+        }
+        finished.wait()
+        #expect(entries.withLock { $0 } > 0, "the masks were warm after a load told not to warm them")
+        #expect(pipeline.maskWarmUp().run() == 0, "entries left cold after the warm-up")
     }
 
     @Test("errors: unknown or unnamed catalogue, empty input, input too long")
