@@ -50,7 +50,10 @@ struct EngineBench: ParsableCommand {
         let prompt = Array(benchPromptTokens(engine.tokenizer).prefix(promptTokens))
         guard prompt.count == promptTokens else { throw CLIError("bench prompt too short: \(prompt.count) tokens") }
         let cache = KVCache(config: engine.model.config, capacity: promptTokens + decodeTokens + 1)
-        var prefillBest = Double.infinity, decodeBest = Double.infinity
+        var prefillBest = Double.infinity, decodeBest = Double.infinity, headBest = Double.infinity
+        let headRepeats = 16
+        let head = engine.model.output
+        let headBytes = Double(head.rows * head.rowBytes)
         for _ in 0..<max(1, repeats) {
             cache.reset()
             let t0 = MonotonicClock.now()
@@ -63,15 +66,19 @@ struct EngineBench: ParsableCommand {
                 next = Sampler.argmax(engine.transformer.logits, count: engine.model.config.vocabularySize)
             }
             decodeBest = min(decodeBest, MonotonicClock.now() - t1)
+            // The output head on its own (every row, as decode computes it): the largest single read of a step.
+            let t2 = MonotonicClock.now()
+            for _ in 0..<headRepeats { engine.transformer.computeLogits(only: nil) }
+            headBest = min(headBest, (MonotonicClock.now() - t2) / Double(headRepeats))
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let peakMB = Double(usage.ru_maxrss) / 1024
         let prefillRate = Double(promptTokens) / prefillBest, decodeRate = Double(decodeTokens) / decodeBest
         if json {
-            print(String(format: "{\"model\": %@, \"threads\": %d, \"load_ms\": %.1f, \"adapter\": %@, \"adapter_mode\": \"%@\", \"adapter_ms\": %.1f, \"prompt_tokens\": %d, \"prefill_tok_s\": %.1f, \"decode_tokens\": %d, \"decode_tok_s\": %.1f, \"peak_rss_mb\": %.1f}",
+            print(String(format: "{\"model\": %@, \"threads\": %d, \"load_ms\": %.1f, \"adapter\": %@, \"adapter_mode\": \"%@\", \"adapter_ms\": %.1f, \"prompt_tokens\": %d, \"prefill_tok_s\": %.1f, \"decode_tokens\": %d, \"decode_tok_s\": %.1f, \"head_ms\": %.3f, \"head_gb_s\": %.1f, \"peak_rss_mb\": %.1f}",
                          jsonString(path), Parallel.lanes, loadSeconds * 1000, adapterOptions.adapter.map(jsonString) ?? "null", adapterMode,
-                         adapterSeconds * 1000, promptTokens, prefillRate, decodeTokens, decodeRate, peakMB))
+                         adapterSeconds * 1000, promptTokens, prefillRate, decodeTokens, decodeRate, headBest * 1000, headBytes / headBest / 1e9, peakMB))
         } else {
             print("model:        \(path)")
             print("threads:      \(Parallel.lanes)")
@@ -82,6 +89,8 @@ struct EngineBench: ParsableCommand {
             }
             print(String(format: "prefill:      %.1f tokens/s (%d tokens, best of %d)", prefillRate, promptTokens, repeats))
             print(String(format: "decode:       %.1f tokens/s (%d tokens after the prompt, best of %d)", decodeRate, decodeTokens, repeats))
+            print(String(format: "output head:  %.2f ms a token, %.1f GB/s (%d × %d %@, best of %d × %d)", headBest * 1000, headBytes / headBest / 1e9,
+                         head.rows, head.cols, "\(head.type)", repeats, headRepeats))
             print(String(format: "peak RSS:     %.1f MB", peakMB))
         }
     }
