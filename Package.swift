@@ -61,6 +61,8 @@ let package = Package(
         // OpenAI's chat-completions shapes: a request read strictly (every parameter honoured or refused),
         // answers as a completion or server-sent chunks, the error object. No transport.
         .target(name: "OpenAIAPI", dependencies: ["JSON", "ToolCalls"]),
+        // Benchmark reports as pictures: a concurrency sweep as an SVG chart.
+        .target(name: "BenchCharts", dependencies: ["JSON"]),
         // The long-running service: the protocol-neutral core, its JSON-RPC and OpenAI HTTP adapters,
         // configuration, sockets, handlers.
         .target(name: "Daemon", dependencies: [
@@ -74,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "toolrouter",
             dependencies: [
-                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Synthesis", "Teacher", "Training",
+                "GGUF", "Tokenizer", "Inference", "JSON", "Grammar", "SchemaGrammar", "TokenMatcher", "ToolCalls", "Router", "Daemon", "Synthesis", "Teacher", "Training", "BenchCharts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -99,6 +101,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "ToolCalls", "Tokenizer", "GGUF", "JSON"]),
         .testTarget(name: "TeacherTests", dependencies: ["TestSupport", "Teacher", "Synthesis", "ToolCalls", "JSON"]),
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "JSON", "ToolCalls"]),
+        .testTarget(name: "BenchChartsTests", dependencies: ["BenchCharts", "JSON"]),
         .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "GGUF", "Tokenizer", "JSON"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,6 +1,7 @@
 // `toolrouter bench route`: latency and throughput of a running daemon, per phase.
 
 import ArgumentParser
+import BenchCharts
 import Daemon
 import Foundation
 import Inference
@@ -18,7 +19,14 @@ struct RouteBench: ParsableCommand {
     @Option(help: "Catalogue name.") var catalogue: String
     @Option(help: "Requests, one {\"prompt\": \"...\"} a line.") var prompts: String
     @Option(help: "Concurrent clients, one connection each.") var concurrency = 1
-    @Option(help: "Requests in all (after the warm-up).") var requests = 50
+    @Option(help: "Run once per concurrency in this comma-separated list (e.g. 1,2,4,8,16) and print the curve; overrides --concurrency.")
+    var sweep: String?
+    @Option(help: "With --sweep: write the curve as an SVG chart here (latency percentiles and throughput against concurrency).")
+    var svg: String?
+    @Option(name: .customLong("peer"), help: "With --svg: a peer's sweep (this command's --sweep --json output, or the same shape) drawn beside ToolRouter's.")
+    var peer: String?
+    @Option(name: .customLong("peer-label"), help: "The peer's name in the chart.") var peerLabel = "peer"
+    @Option(help: "Requests in all (after the warm-up), per concurrency.") var requests = 50
     @Option(help: "Requests sent first and not counted.") var warmup = 5
     @Option(help: "Method to time: route (no dispatch) or call.") var method = "route"
     @Flag(help: "Print one JSON object.") var json = false
@@ -29,10 +37,56 @@ struct RouteBench: ParsableCommand {
         }
         let inputs = text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["prompt"]?.stringValue }
         guard !inputs.isEmpty else { throw CLIError("\(prompts): no {\"prompt\": ...} lines") }
+        // A bad level list or peer file is refused before any request is sent.
+        let levels = try sweep.map { try SweepPoint.levels($0) }
+        let peerPoints = try peer.map { try SweepPoint.load($0) }
+        let exchange = makeExchange(inputs)
+        let path = httpSocket ?? socket
+        let protocolName = httpSocket == nil ? "jsonrpc" : "http"
+        do {
+            let warm = try AgentClient(path: path)
+            for i in 0..<warmup { _ = try exchange(warm, i) }
+        } catch { throw CLIError("\(error)") }
+
+        guard let levels else {
+            let report = measure(concurrency: concurrency, path: path, exchange: exchange).report()
+            if json {
+                print(JSONWriter.compact(.object([("catalogue", .string(catalogue)), ("method", .string(method)),
+                                                  ("protocol", .string(protocolName)),
+                                                  ("concurrency", .number(JSONNumber(concurrency)))] + report.json)))
+            } else {
+                print("daemon:       \(path) (\(httpSocket == nil ? "JSON-RPC" : "HTTP")), catalogue \(catalogue), method \(method), \(concurrency) client(s)")
+                print(report.text)
+            }
+            return
+        }
+        var points: [SweepPoint] = []
+        if !json {
+            print("daemon: \(path) (\(httpSocket == nil ? "JSON-RPC" : "HTTP")), catalogue \(catalogue), method \(method), \(requests) requests a level")
+            print(SweepPoint.tableHeader)
+        }
+        for level in levels {
+            let point = measure(concurrency: level, path: path, exchange: exchange).point(concurrency: level)
+            points.append(point)
+            if !json { print(point.tableRow) }
+        }
+        if json {
+            print(JSONWriter.compact(.object([("catalogue", .string(catalogue)), ("method", .string(method)), ("protocol", .string(protocolName)),
+                                              ("sweep", .array(points.map(\.json)))])))
+        }
+        if let svg {
+            let chart = SweepChart(title: "toolrouter bench route: catalogue \(catalogue), \(method), \(requests) requests a level",
+                                   series: [("ToolRouter", points)] + (peerPoints.map { [(peerLabel, $0)] } ?? []))
+            do { try chart.svg().write(toFile: svg, atomically: true, encoding: .utf8) } catch { throw CLIError("\(svg): \(error)") }
+            if !json { print("chart:  \(svg)") }
+        }
+    }
+
+    /// One request `i` (the prompts taken in turn) on a client, over JSON-RPC or HTTP; the answer in JSON-RPC's shape.
+    private func makeExchange(_ inputs: [String]) -> @Sendable (AgentClient, Int) throws -> JSONValue {
         let method = self.method, catalogue = self.catalogue
-        let exchange: @Sendable (AgentClient, Int) throws -> JSONValue
         if httpSocket != nil {
-            exchange = { client, i in
+            return { client, i in
                 let body = JSONWriter.compact(.object([("model", .string(catalogue)),
                                                        ("messages", .array([.object([("role", .string("user")), ("content", .string(inputs[i % inputs.count]))])])),
                                                        ("toolrouter", .object([("dispatch", .bool(method == "call"))]))]))
@@ -41,19 +95,17 @@ struct RouteBench: ParsableCommand {
                 return .object([("result", .object([("timings", answer.body["toolrouter"]?["timings"] ?? .null)]))]
                                + (answer.status == 200 ? [] : [("error", answer.body["error"] ?? .null)]))
             }
-        } else {
-            exchange = { client, i in
-                let line = JSONWriter.compact(.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(i))), ("method", .string(method)),
-                                                       ("params", .object([("catalogue", .string(catalogue)), ("input", .string(inputs[i % inputs.count]))]))]))
-                return try JSONParser.parse(try client.request(line, timeout: 600))
-            }
         }
-        let path = httpSocket ?? socket
-        do {
-            let warm = try AgentClient(path: path)
-            for i in 0..<warmup { _ = try exchange(warm, i) }
-        } catch { throw CLIError("\(error)") }
+        return { client, i in
+            let line = JSONWriter.compact(.object([("jsonrpc", .string("2.0")), ("id", .number(JSONNumber(i))), ("method", .string(method)),
+                                                   ("params", .object([("catalogue", .string(catalogue)), ("input", .string(inputs[i % inputs.count]))]))]))
+            return try JSONParser.parse(try client.request(line, timeout: 600))
+        }
+    }
 
+    /// `requests` requests from `concurrency` clients (a connection and a thread each), taking the next
+    /// request number as each answer comes back.
+    private func measure(concurrency: Int, path: String, exchange: @escaping @Sendable (AgentClient, Int) throws -> JSONValue) -> Samples {
         let samples = Samples()
         let next = Samples.Counter()
         let start = MonotonicClock.now()
@@ -71,17 +123,9 @@ struct RouteBench: ParsableCommand {
             }
         }
         threads.forEach { $0.start() }
-        while threads.contains(where: { !$0.isFinished }) { Thread.sleep(forTimeInterval: 0.01) }
-        let seconds = MonotonicClock.now() - start
-        let report = samples.report(seconds: seconds)
-        if json {
-            print(JSONWriter.compact(.object([("catalogue", .string(catalogue)), ("method", .string(method)),
-                                              ("protocol", .string(httpSocket == nil ? "jsonrpc" : "http")),
-                                              ("concurrency", .number(JSONNumber(concurrency)))] + report.json)))
-        } else {
-            print("daemon:       \(path) (\(httpSocket == nil ? "JSON-RPC" : "HTTP")), catalogue \(catalogue), method \(method), \(concurrency) client(s)")
-            print(report.text)
-        }
+        while threads.contains(where: { !$0.isFinished }) { Thread.sleep(forTimeInterval: 0.01) }   // joining the clients, not synchronising
+        samples.seconds = MonotonicClock.now() - start
+        return samples
     }
 }
 
@@ -99,6 +143,8 @@ private final class Samples: @unchecked Sendable {
     private var phases: [String: [Double]] = [:]
     private var errors = 0
     private var failures = 0
+    /// Wall time of the whole measurement.
+    var seconds = 0.0
     static let phaseNames = ["queue_ms", "prefill_ms", "decode_ms", "mask_ms", "validate_ms", "dispatch_ms", "total_ms"]
 
     func add(total: Double, timings: JSONValue?, error: Bool) {
@@ -112,12 +158,23 @@ private final class Samples: @unchecked Sendable {
 
     func fail() { lock.lock(); failures += 1; lock.unlock() }
 
-    func report(seconds: Double) -> (text: String, json: [(key: String, value: JSONValue)]) {
+    /// The q-quantile of `values` (nearest rank below; 0 when empty).
+    static func pct(_ values: [Double], _ q: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(q * Double(sorted.count - 1)))]
+    }
+
+    /// Throughput and client-side percentiles, as one point of a sweep.
+    func point(concurrency: Int) -> SweepPoint {
         lock.lock(); defer { lock.unlock() }
-        func pct(_ values: [Double], _ q: Double) -> Double {
-            let sorted = values.sorted()
-            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(q * Double(sorted.count - 1)))]
-        }
+        return SweepPoint(concurrency: concurrency, requests: totals.count, errors: errors + failures,
+                          throughput: Double(totals.count) / max(seconds, 1e-9),
+                          p50: Self.pct(totals, 0.5), p95: Self.pct(totals, 0.95), p99: Self.pct(totals, 0.99))
+    }
+
+    func report() -> (text: String, json: [(key: String, value: JSONValue)]) {
+        lock.lock(); defer { lock.unlock() }
+        let pct = Self.pct
         func num(_ v: Double) -> JSONValue { .number(JSONNumber(literal: String(format: "%.2f", v))) }
         var lines = [String(format: "requests:     %d answered (%d errors, %d failed connections) in %.2f s = %.1f requests/s",
                             totals.count, errors, failures, seconds, Double(totals.count) / seconds),
