@@ -61,6 +61,8 @@ public final class MCPServers: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let firstListings = Mutex<[String: Bool]>([:])
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// Where supervision runs: a thread of its own, not the shared pool (see DedicatedExecutor).
+    private let executor = DedicatedExecutor(name: "toolrouter-mcp")
     /// How long `initialize` and each `tools/list` page may take.
     let setupTimeoutMs = 15_000
 
@@ -89,7 +91,7 @@ public final class MCPServers: Sendable {
     /// (nil: the server offers no usable tool any more).
     public func start(onCatalogue: @escaping @Sendable (MCPServerConfig, ToolCatalogue?) async -> Void) {
         for config in configs {
-            let task = Task { await self.supervise(config, onCatalogue: onCatalogue) }
+            let task = Task(executorPreference: executor) { await self.supervise(config, onCatalogue: onCatalogue) }
             tasks.withLock { $0.append(task) }
         }
     }
@@ -97,8 +99,7 @@ public final class MCPServers: Sendable {
     /// Waits until every server has been listed once (or failed to start), at most `timeout` seconds.
     public func waitForFirstListings(timeout: Double) async {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if firstListings.withLock({ $0.count }) >= configs.count { return }
+        while firstListings.withLock({ $0.count }) < configs.count && Date() < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }
@@ -190,7 +191,7 @@ public final class MCPServers: Sendable {
                     onNotification: { [weak self] method, _ in
                         guard let self, method == "notifications/tools/list_changed" else { return }
                         self.logger.info("mcp server: tool list changed", metadata: ["server": "\(config.name)"])
-                        let task = Task { await self.list(config, onCatalogue: onCatalogue) }
+                        let task = Task(executorPreference: self.executor) { await self.list(config, onCatalogue: onCatalogue) }
                         listing.withLock { $0 = task }
                     },
                     onExit: { status in exited.yield(status); exited.finish() })
