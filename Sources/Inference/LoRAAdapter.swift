@@ -146,8 +146,9 @@ public struct LoRALayer: Sendable {
 }
 
 /// A LoRA adapter checked against one model's shape: per layer, per projection, optional A, B and
-/// scale. Immutable and shareable; set it on a `Transformer` (`transformer.adapter`) to apply it
-/// unmerged, or fold it into a copy of the model with `ModelWeights.merging(_:)`.
+/// scale. Immutable and shareable; set it on a `Transformer` (`transformer.adapter`) or pass it to one call
+/// (`evaluate(_:cache:adapter:shouldStop:)`) to apply it unmerged, or fold it into a copy of the model with
+/// `ModelWeights.merging(_:)`.
 public struct LoRAAdapter: Sendable {
     /// The configuration of the model the adapter was checked against; a `Transformer` only
     /// accepts the adapter for a model with an equal configuration.

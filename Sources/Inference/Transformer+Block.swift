@@ -17,11 +17,12 @@
 import GGUF
 
 extension Transformer {
-    /// Runs a chunk of n ≤ maxBatch tokens at positions cache.count ..< cache.count + n; leaves their
-    /// final residuals in `bx` ([n, d]). `shouldStop` is checked before each layer; when it says stop,
-    /// returns false and the cache keeps its previous length (the chunk is abandoned).
+    /// Runs a chunk of n ≤ maxBatch tokens at positions cache.count ..< cache.count + n under `adapter`
+    /// (checked and its scratch sized by the caller); leaves their final residuals in `bx` ([n, d]).
+    /// `shouldStop` is checked before each layer; when it says stop, returns false and the cache keeps
+    /// its previous length (the chunk is abandoned).
     @discardableResult
-    func forward(_ tokens: ArraySlice<Int>, cache: KVCache, shouldStop: (() -> Bool)?) -> Bool {
+    func forward(_ tokens: ArraySlice<Int>, cache: KVCache, adapter: LoRAAdapter?, shouldStop: (() -> Bool)?) -> Bool {
         let n = tokens.count, d = c.dim, kv = c.kvDim, q = c.qDim, hd = c.headDim
         let p0 = cache.count
         embed(tokens)

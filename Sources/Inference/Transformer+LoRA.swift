@@ -11,19 +11,22 @@ import COpenBLAS
 extension Transformer {
     /// Checks a newly set adapter against the model and sizes the per-lane LoRA scratch for it.
     func adapterChanged() {
-        guard let adapter else {
-            adapterProblem = nil
-            return
-        }
-        guard adapter.config == c else {
-            let a = adapter.config
-            adapterProblem = "'\(adapter.source)' was loaded for \(a.architecture) with \(a.layers) layers, width \(a.dim), "
-                + "FFN \(a.ffnDim), \(a.heads)/\(a.kvHeads) heads; this model is \(c.architecture) with \(c.layers) layers, "
-                + "width \(c.dim), FFN \(c.ffnDim), \(c.heads)/\(c.kvHeads) heads"
-            return
-        }
-        adapterProblem = nil
-        let perLane = maxBatch * adapter.maxRank   // [maxBatch, maxRank]
+        adapterProblem = adapter.flatMap(mismatch)
+        if let adapter, adapterProblem == nil { reserveLoRAScratch(rank: adapter.maxRank) }
+    }
+
+    /// Why `adapter` cannot run on this model, or nil when it can.
+    func mismatch(_ adapter: LoRAAdapter) -> String? {
+        guard adapter.config != c else { return nil }
+        let a = adapter.config
+        return "'\(adapter.source)' was loaded for \(a.architecture) with \(a.layers) layers, width \(a.dim), "
+            + "FFN \(a.ffnDim), \(a.heads)/\(a.kvHeads) heads; this model is \(c.architecture) with \(c.layers) layers, "
+            + "width \(c.dim), FFN \(c.ffnDim), \(c.heads)/\(c.kvHeads) heads"
+    }
+
+    /// Grows the per-lane LoRA scratch to hold [maxBatch, rank] (it never shrinks).
+    func reserveLoRAScratch(rank: Int) {
+        let perLane = maxBatch * rank
         if perLane > loraScratchPerLane {
             loraScratch.deallocate()
             loraScratch = .allocate(capacity: lanes * perLane)

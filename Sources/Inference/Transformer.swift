@@ -130,8 +130,19 @@ public final class Transformer {
     ///   with `computeLogits(only:)` (a grammar that allows few tokens needs few of the V rows).
     public func evaluate(_ tokens: [Int], cache: KVCache, shouldStop: (() -> Bool)?,
                          computeLogits: Bool = true) throws(InferenceError) -> Bool {
-        guard !tokens.isEmpty else { throw .emptyInput }
         if let adapterProblem { throw .adapterMismatch(adapterProblem) }
+        return try evaluate(tokens, cache: cache, adapter: adapter, shouldStop: shouldStop, computeLogits: computeLogits)
+    }
+
+    /// `evaluate` under `adapter` (nil: the base model), given for this call only: nothing is kept on the
+    /// transformer, so requests under different adapters can share it (the `adapter` property is untouched).
+    public func evaluate(_ tokens: [Int], cache: KVCache, adapter: LoRAAdapter?, shouldStop: (() -> Bool)?,
+                         computeLogits: Bool = true) throws(InferenceError) -> Bool {
+        guard !tokens.isEmpty else { throw .emptyInput }
+        if let adapter {
+            if let problem = mismatch(adapter) { throw .adapterMismatch(problem) }
+            reserveLoRAScratch(rank: adapter.maxRank)
+        }
         for id in tokens where id < 0 || id >= c.vocabularySize {
             throw .tokenOutOfRange(id: id, vocabularySize: c.vocabularySize)
         }
@@ -141,10 +152,10 @@ public final class Transformer {
         while start < tokens.count {
             let chunk = min(maxBatch, tokens.count - start)
             if chunk >= batchThreshold {
-                guard forward(tokens[start..<(start + chunk)], cache: cache, shouldStop: shouldStop) else { return false }
+                guard forward(tokens[start..<(start + chunk)], cache: cache, adapter: adapter, shouldStop: shouldStop) else { return false }
                 lastRow = chunk - 1
             } else {
-                for i in start..<(start + chunk) { forward(tokens[i..<(i + 1)], cache: cache, shouldStop: nil) }
+                for i in start..<(start + chunk) { forward(tokens[i..<(i + 1)], cache: cache, adapter: adapter, shouldStop: nil) }
                 lastRow = 0
             }
             start += chunk

@@ -90,8 +90,6 @@ public final class ConstrainedDecoder {
     /// Steps whose grammar allows at most this many tokens compute only those tokens' logits (0: always
     /// the whole head). Default: half the vocabulary, past which the mask costs more than it saves.
     public var restrictedHeadLimit: Int
-    /// Checked before every step; returning true ends decoding with `.stopped` (deadlines, cancellation).
-    public var shouldStop: (() -> Bool)? = nil
     private var mask = TokenMask(count: 0)
     private var candidates: [Float] = []
 
@@ -117,6 +115,15 @@ public final class ConstrainedDecoder {
     /// only be spans of it. It is passed per call, never kept: the decoder serves every request.
     public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache,
                        request: RequestSpans? = nil) throws(ConstrainedDecodingError) -> ConstrainedResult {
+        try decode(prompt: prompt, grammar: grammar, maxTokens: maxTokens, cache: cache, request: request,
+                   adapter: transformer.adapter, shouldStop: nil)
+    }
+
+    /// `decode` with this request's state passed in, none of it kept on the decoder or the transformer:
+    /// `adapter` (nil: the base model) is the LoRA adapter every forward pass runs under, and `shouldStop`
+    /// is checked before every step — returning true ends decoding with `.stopped` (deadlines, cancellation).
+    public func decode(prompt: [Int], grammar: ByteGrammar, maxTokens: Int, cache: KVCache, request: RequestSpans?,
+                       adapter: LoRAAdapter?, shouldStop: (() -> Bool)?) throws(ConstrainedDecodingError) -> ConstrainedResult {
         guard grammar.minimumLength <= maxTokens else {
             throw .budgetTooSmall(budget: maxTokens, shortestOutputBytes: grammar.minimumLength)
         }
@@ -136,7 +143,7 @@ public final class ConstrainedDecoder {
         result.forcedTokens += leading.count
         t0 = MonotonicClock.now()
         let finished: Bool
-        do { finished = try transformer.evaluate(prompt + leading, cache: cache, shouldStop: shouldStop, computeLogits: false) } catch {
+        do { finished = try transformer.evaluate(prompt + leading, cache: cache, adapter: adapter, shouldStop: shouldStop, computeLogits: false) } catch {
             throw .inference(error)
         }
         guard finished else { throw .stopped }
@@ -158,7 +165,7 @@ public final class ConstrainedDecoder {
                 result.ids += forcedIDs
                 result.forcedTokens += forcedIDs.count
                 t0 = MonotonicClock.now()
-                do { _ = try transformer.evaluate(forcedIDs, cache: cache, shouldStop: nil, computeLogits: false) } catch { throw .inference(error) }
+                do { _ = try transformer.evaluate(forcedIDs, cache: cache, adapter: adapter, shouldStop: nil, computeLogits: false) } catch { throw .inference(error) }
                 result.decodeSeconds += MonotonicClock.now() - t0
                 afterPrompt = false
                 continue
@@ -180,7 +187,7 @@ public final class ConstrainedDecoder {
             result.sampledTokens += 1
             if matcher.isAccepting && matcher.state.isComplete { break }
             t0 = MonotonicClock.now()
-            do { _ = try transformer.evaluate([id], cache: cache, shouldStop: nil, computeLogits: false) } catch { throw .inference(error) }
+            do { _ = try transformer.evaluate([id], cache: cache, adapter: adapter, shouldStop: nil, computeLogits: false) } catch { throw .inference(error) }
             result.decodeSeconds += MonotonicClock.now() - t0
         }
         result.text = String(decoding: bytes, as: UTF8.self)

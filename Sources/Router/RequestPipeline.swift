@@ -300,8 +300,7 @@ public final class RequestPipeline {
                                           parseSpecial: false, addSpecial: false)
         let prefixIDs = systemIDs + openingIDs
         let prefixCache = KVCache(config: transformer.model.config, capacity: max(1, prefixIDs.count))
-        transformer.adapter = adapter
-        if !prefixIDs.isEmpty { _ = try transformer.evaluate(prefixIDs, cache: prefixCache, shouldStop: nil, computeLogits: false) }
+        if !prefixIDs.isEmpty { _ = try transformer.evaluate(prefixIDs, cache: prefixCache, adapter: adapter, shouldStop: nil, computeLogits: false) }
         return PreparedCatalogue(name: name, catalogue: catalogue, grammar: grammar, adapter: adapter,
                                  prefixIDs: prefixIDs, systemCount: systemIDs.count, prefixCache: prefixCache)
     }
@@ -324,8 +323,6 @@ public final class RequestPipeline {
 
     /// Routes `request`, its grammar narrowed to its tool choice.
     public func route(_ request: RouteRequest, shouldStop: (() -> Bool)? = nil) throws(RouteError) -> RouteResult {
-        decoder.shouldStop = shouldStop
-        defer { decoder.shouldStop = nil }
         let start = MonotonicClock.now()
         let input = request.input
         let prepared: PreparedCatalogue
@@ -339,7 +336,6 @@ public final class RequestPipeline {
         let (cached, rest) = prepared.split(requestIDs: requestIDs)
         let total = cached + rest.count
         guard total + 1 < cache.capacity else { throw .inputTooLong(tokens: total, capacity: cache.capacity) }
-        transformer.adapter = prepared.adapter
         do { try cache.loadPrefix(from: prepared.prefixCache, length: cached) } catch {
             throw .decoding(.inference(error))
         }
@@ -347,7 +343,8 @@ public final class RequestPipeline {
         let decoded: ConstrainedResult
         // The request's own text, for the `x-from-input` spans of this grammar (and of nothing else).
         let spans = grammar.hasRequestSpans ? RequestSpans(input) : nil
-        do { decoded = try decoder.decode(prompt: Array(rest), grammar: grammar, maxTokens: budget, cache: cache, request: spans) } catch {
+        do { decoded = try decoder.decode(prompt: Array(rest), grammar: grammar, maxTokens: budget, cache: cache, request: spans,
+                                          adapter: prepared.adapter, shouldStop: shouldStop) } catch {
             // The context, not `maxTokens`, cut the budget: the input left no room for the answer.
             switch error {
             case .budgetTooSmall where budget < maxTokens, .budgetExhausted where budget < maxTokens: throw .inputTooLong(tokens: total, capacity: cache.capacity)

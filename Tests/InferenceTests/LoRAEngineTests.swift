@@ -260,4 +260,46 @@ struct LoRAEngineTests {
             try load(norm)
         }
     }
+
+    @Test("an adapter passed to evaluate for one call = the same adapter set on the transformer; the property is left alone; requests alternate freely", arguments: 0..<4)
+    func adapterPerCall(path: Int) throws {
+        let (_, model) = try tinyModel()
+        let first = try TinyAdapter.load(TinyAdapter.hf(model.config, seed: 11), config: model.config)
+        let second = try TinyAdapter.load(TinyAdapter.hf(model.config, seed: 12), config: model.config)
+        // References: one transformer per adapter, set as its property.
+        func reference(_ adapter: LoRAAdapter?) throws -> [Float] {
+            let transformer = Transformer(model: model, maxBatch: 8)
+            transformer.adapter = adapter
+            return try Self.logits(transformer, path: path)
+        }
+        let expected = [try reference(first), try reference(nil), try reference(second)]
+        #expect(worstDifference(expected[0], expected[2]) > 0.05, "the two adapters must differ for this test to mean anything")
+        // One shared transformer, its property set to `second`, evaluating under each adapter in turn.
+        let shared = Transformer(model: model, maxBatch: 8)
+        shared.adapter = second
+        (shared.batchThreshold, shared.smallBatch, shared.tileRows) = TinyModelTests.paths[path]
+        for _ in 0..<2 {
+            for (adapter, want) in zip([first, nil, second] as [LoRAAdapter?], expected) {
+                let cache = KVCache(config: model.config, capacity: 16)
+                _ = try shared.evaluate(Self.tokens, cache: cache, adapter: adapter, shouldStop: nil)
+                #expect(shared.logitsArray() == want, "per-call adapter differs from the property's")
+            }
+        }
+        #expect(shared.adapter?.source == second.source, "evaluate(adapter:) changed the transformer's adapter")
+    }
+
+    @Test("an adapter for another model passed to evaluate is refused with the shapes, like one set as the property")
+    func adapterPerCallMismatch() throws {
+        let (_, model) = try tinyModel()
+        let other = try ModelWeights(file: GGUFFile(path: TestPaths.requireModel()))   // SmolLM2: 30 layers, width 576
+        let foreign = try TinyAdapter.load(TinyAdapter.hf(other.config), config: other.config)
+        let transformer = Transformer(model: model, maxBatch: 8)
+        do {
+            _ = try transformer.evaluate([1, 2], cache: KVCache(config: model.config, capacity: 8), adapter: foreign, shouldStop: nil)
+            Issue.record("a foreign adapter was accepted")
+        } catch {
+            guard case .adapterMismatch(let problem) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(problem.contains("30 layers") && problem.contains("this model is"), "\(problem)")
+        }
+    }
 }
