@@ -37,17 +37,6 @@ private func makeAdapter(in directory: String, name: String = "adapter", info: S
 /// The names of a catalogue file's tools, comma-separated as the error lists them.
 private func toolList(_ file: String) throws -> String { try ToolCatalogue(contentsOf: file).names.joined(separator: ", ") }
 
-/// The child's log once `line` occurs `count` times in it (or the deadline passed, or it exited).
-private func waitForLog(_ child: ChildProcess, _ line: String, count: Int = 1, timeout: Double = 120) -> String {
-    let deadline = Date().addingTimeInterval(timeout)
-    var log = child.output
-    while log.components(separatedBy: line).count - 1 < count && child.isRunning && Date() < deadline {
-        usleep(50_000)   // polling the log file, not synchronising on it
-        log = child.output
-    }
-    return log
-}
-
 private extension String {
     func occurrences(_ part: String) -> Int { components(separatedBy: part).count - 1 }
 }
@@ -171,7 +160,7 @@ extension SocketSuites {
             try text.replacingOccurrences(of: description, with: description + " Only during office hours.")
                 .write(toFile: catalogue, atomically: true, encoding: .utf8)
             child.send(SIGHUP)
-            let failed = waitForLog(child, "reload failed; still serving the previous configuration")
+            let failed = child.waitForOutput("reload failed; still serving the previous configuration")
             #expect(child.isRunning, "the daemon died: \(failed.suffix(2000))")
             #expect(failed.occurrences("reload failed; still serving the previous configuration") == 1, "\(failed.suffix(2000))")
             #expect(failed.contains("schema or description changed: escalate"), "\(failed.suffix(2000))")
@@ -182,7 +171,7 @@ extension SocketSuites {
             // The config key is reloadable: with it the same pairing loads, with a warning.
             try writeConfig(allow: true)
             child.send(SIGHUP)
-            let reloaded = waitForLog(child, "reloaded")
+            let reloaded = child.waitForOutput("reloaded")
             #expect(reloaded.occurrences("reloaded") == 1 && reloaded.occurrences(mismatchWarning) == 1, "\(reloaded.suffix(2000))")
             #expect(!reloaded.contains("take effect only at the next restart"), "allow_catalogue_mismatch is applied by a reload")
             #expect(try rpc(client, "route", forcedRoute)["result"]?["call"]?["tool"]?.stringValue == "track_order")

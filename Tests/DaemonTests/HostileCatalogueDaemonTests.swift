@@ -57,7 +57,7 @@ extension SocketSuites {
                 // Requests accepted just before the reload are answered, whatever becomes of it.
                 for id in 1...2 { try inFlight.send(line: Self.routeLine(id: id)) }
                 child.send(SIGHUP)
-                let log = waitForLog(child, "reload failed; still serving the previous configuration", count: index + 1, timeout: 120)
+                let log = child.waitForOutput("reload failed; still serving the previous configuration", count: index + 1, timeout: 120)
                 #expect(child.isRunning, "\(hostile.name): the daemon died: \(child.output.suffix(2000))")
                 guard child.isRunning else { return }
                 #expect(log.occurrences("reload failed; still serving the previous configuration") == index + 1,
@@ -105,17 +105,6 @@ extension SocketSuites {
                 usleep(50_000)
             }
             throw ClientError.io("the daemon did not start listening: \(child.output)")
-        }
-
-        /// The daemon's log once `line` occurs `count` times in it (or the deadline passed, or it exited).
-        private func waitForLog(_ child: ChildProcess, _ line: String, count: Int, timeout: Double) -> String {
-            let deadline = Date().addingTimeInterval(timeout)
-            var log = child.output
-            while log.occurrences(line) < count && child.isRunning && Date() < deadline {
-                usleep(50_000)
-                log = child.output
-            }
-            return log
         }
     }
 }

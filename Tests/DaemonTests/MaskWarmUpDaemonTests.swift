@@ -11,17 +11,6 @@ extension SocketSuites {
     struct MaskWarmUpDaemonTests {
         static let warmed = "token masks warmed"
 
-        /// The daemon's log once `line` occurs `count` times (or it exited, or 120 s passed).
-        private func waitForLog(_ child: ChildProcess, _ line: String, count: Int) -> String {
-            let deadline = Date().addingTimeInterval(120)
-            var log = child.output
-            while log.components(separatedBy: line).count - 1 < count && child.isRunning && Date() < deadline {
-                usleep(50_000)   // polling the log file, not synchronising on it
-                log = child.output
-            }
-            return log
-        }
-
         @Test("ready comes before the masks are warmed; the warm-up logs its entries; a reload warms again; routes meanwhile answer")
         func warmedAfterReady() throws {
             let serve = try ServeChild(name: "warm-up")
@@ -31,7 +20,7 @@ extension SocketSuites {
             let request = #"{"jsonrpc":"2.0","id":1,"method":"route","params":{"input":"Where is my order ORD-55821?","tool_choice":"track_order"}}"#
             let first = try client.request(request, timeout: 60)
             #expect(first.contains("\"track_order\""), "\(first)")
-            let log = waitForLog(serve.child, Self.warmed, count: 1)
+            let log = serve.child.waitForOutput(Self.warmed, count: 1)
             let ready = try #require(log.range(of: "notice toolrouter: ready"), "\(log.suffix(2000))")
             let warm = try #require(log.range(of: Self.warmed), "no warm-up line: \(log.suffix(2000))")
             #expect(ready.lowerBound < warm.lowerBound, "the masks were warmed before ready")
@@ -41,7 +30,7 @@ extension SocketSuites {
             #expect(line.contains("catalogues=support"), "\(line)")
 
             serve.child.send(SIGHUP)
-            let reloaded = waitForLog(serve.child, Self.warmed, count: 2)
+            let reloaded = serve.child.waitForOutput(Self.warmed, count: 2)
             #expect(reloaded.contains("notice toolrouter: reloaded"), "\(reloaded.suffix(2000))")
             #expect(reloaded.components(separatedBy: Self.warmed).count - 1 == 2, "the reloaded pipeline was not warmed: \(reloaded.suffix(2000))")
             let again = try client.request(request.replacingOccurrences(of: "\"id\":1", with: "\"id\":2"), timeout: 60)

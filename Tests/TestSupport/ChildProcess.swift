@@ -90,6 +90,18 @@ public final class ChildProcess: @unchecked Sendable {
     /// Sends `signal` without waiting.
     public func send(_ signal: Int32) { if isRunning { kill(pid, signal) } }
 
+    /// The child's output once `line` occurs in it `count` times, or once it exited or `timeout` seconds
+    /// passed (the caller checks what it got). Polls the log file; it does not synchronise on it.
+    public func waitForOutput(_ line: String, count: Int = 1, timeout: Double = 120) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var log = output
+        while log.components(separatedBy: line).count - 1 < count && isRunning && Date() < deadline {
+            usleep(50_000)
+            log = output
+        }
+        return log
+    }
+
     /// Waits up to `timeout` seconds for the child to exit by itself; its exit code, or nil.
     public func wait(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
